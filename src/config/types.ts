@@ -1,0 +1,74 @@
+import type { ProviderSettings } from '../model/types.js';
+
+export type ApprovalPolicy = 'untrusted' | 'on-failure' | 'on-request' | 'never';
+export type SandboxMode = 'read-only' | 'workspace-write' | 'danger-full-access';
+
+/** The `[sandbox_workspace_write]` table (Codex key names). */
+export interface SandboxWorkspaceWriteSettings {
+  writableRoots: string[];
+  networkAccess: boolean;
+  excludeTmpdirEnvVar: boolean;
+  excludeSlashTmp: boolean;
+}
+
+/** A model known to `model/list` (built-in catalogue plus the configured model). */
+export interface ModelInfo {
+  id: string;
+  model: string;
+  displayName: string;
+  description: string;
+  contextWindow: number;
+  supportedReasoningEfforts: string[];
+  defaultReasoningEffort: string | null;
+  isDefault: boolean;
+  /** Which tool shapes fit the model: Codex-style `exec_command` + freeform apply_patch, or classic `shell`. */
+  toolStyle: 'codex' | 'classic';
+}
+
+/** An MCP server entry (`[mcp_servers.<id>]`), kept for later use. */
+export interface McpServerConfig {
+  command?: string;
+  args?: string[];
+  env?: Record<string, string>;
+  url?: string;
+}
+
+/** The effective configuration after file, `-c` overrides, env and defaults. */
+export interface Config {
+  home: string;
+  model: string;
+  modelProvider: string;
+  providers: Record<string, ProviderSettings>;
+  approvalPolicy: ApprovalPolicy;
+  sandboxMode: SandboxMode;
+  sandboxWorkspaceWrite: SandboxWorkspaceWriteSettings;
+  modelContextWindow: number | null;
+  modelAutoCompactTokenLimit: number | null;
+  modelReasoningEffort: string | null;
+  modelReasoningSummary: string | null;
+  baseInstructions: string | null;
+  developerInstructions: string | null;
+  /** `tool_style` (agentd key): which shell tool shape to offer; `auto` = by model family. */
+  toolStyle: 'auto' | 'codex' | 'classic';
+  mcpServers: Record<string, McpServerConfig>;
+  /** The merged raw TOML table (for `config/read`). */
+  raw: Record<string, unknown>;
+}
+
+/** A non-fatal problem found while loading config (unknown key, ignored value). */
+export interface ConfigWarning {
+  summary: string;
+  details?: string | null;
+  path?: string | null;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    message: string,
+    /** The offending key (dotted path), when one is to blame. */
+    readonly key?: string,
+  ) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}

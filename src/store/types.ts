@@ -1,0 +1,66 @@
+import type { HistoryItem, TokenUsage } from '../model/types.js';
+import type { TurnItem } from '../core/items.js';
+
+/** Metadata of a stored thread (first line of its rollout, kept current in the index). */
+export interface ThreadMeta {
+  id: string;
+  /** Unix seconds. */
+  createdAt: number;
+  /** Unix seconds. */
+  updatedAt: number;
+  cwd: string;
+  model: string | null;
+  modelProvider: string;
+  name: string | null;
+  /** The first user message (truncated), for lists. */
+  preview: string;
+  archived: boolean;
+  /** Absolute path of the rollout file. */
+  path: string;
+  forkedFromId: string | null;
+  cliVersion: string;
+  source: string;
+}
+
+export interface TurnRecord {
+  turnId: string;
+  status: 'completed' | 'interrupted' | 'failed';
+  error?: { message: string; codexErrorInfo?: unknown } | null;
+  startedAt: number;
+  completedAt: number;
+  durationMs: number;
+}
+
+/**
+ * One line of a rollout file (JSONL, append-only). `ts` is ms since epoch. Replaying the lines in
+ * order rebuilds the model history (`response_item`, `compacted`) and the client-visible turns
+ * (`turn_started`, `item_completed`, `turn_completed`).
+ */
+export type RolloutLine = { ts: number } & (
+  | { type: 'session_meta'; meta: ThreadMeta }
+  | { type: 'turn_started'; turnId: string; settings: Record<string, unknown> }
+  | { type: 'response_item'; turnId: string | null; item: HistoryItem }
+  | { type: 'item_completed'; turnId: string; item: TurnItem }
+  | { type: 'turn_completed'; turn: TurnRecord }
+  | { type: 'token_usage'; total: TokenUsage; last: TokenUsage; modelContextWindow: number | null }
+  | { type: 'settings'; settings: Record<string, unknown> }
+  | { type: 'compacted'; turnId: string; replacementHistory: HistoryItem[] }
+  | { type: 'reverted'; beforeTurnId: string }
+);
+
+export type SortKey = 'created_at' | 'updated_at';
+
+export interface ListThreadsQuery {
+  cursor?: string | null;
+  limit?: number | null;
+  sortKey?: SortKey | null;
+  sortDirection?: 'asc' | 'desc' | null;
+  archived?: boolean | null;
+  cwd?: string | null;
+  searchTerm?: string | null;
+}
+
+export interface ListThreadsResult {
+  data: ThreadMeta[];
+  nextCursor: string | null;
+}

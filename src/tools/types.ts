@@ -1,0 +1,111 @@
+import type { Logger } from '../util/logger.js';
+import type { ApprovalPolicy } from '../config/types.js';
+import type { CommandAction, FileUpdateChange, PlanStep, TurnItem } from '../core/items.js';
+
+export type { ApprovalPolicy };
+
+/** The sandbox a command or patch runs under (app-server v2 `SandboxPolicy`). */
+export type SandboxPolicy =
+  | { type: 'dangerFullAccess' }
+  | { type: 'readOnly'; networkAccess?: boolean }
+  | {
+      type: 'workspaceWrite';
+      writableRoots: string[];
+      networkAccess: boolean;
+      excludeTmpdirEnvVar: boolean;
+      excludeSlashTmp: boolean;
+    };
+
+export type ApprovalDecision = 'accept' | 'acceptForSession' | 'decline' | 'cancel';
+
+/** What a tool asks the user to approve. `sessionKeys` are what `acceptForSession` remembers. */
+export type ApprovalRequest =
+  | {
+      kind: 'command';
+      itemId: string;
+      command: string;
+      cwd: string;
+      commandActions: CommandAction[];
+      reason?: string | null;
+      /** e.g. the canonical command line; a later call with the same key is approved at once. */
+      sessionKeys: string[];
+    }
+  | {
+      kind: 'fileChange';
+      itemId: string;
+      reason?: string | null;
+      grantRoot?: string | null;
+      /** Absolute paths the patch touches. */
+      sessionKeys: string[];
+    };
+
+/** One call the model made. */
+export interface ToolCall {
+  callId: string;
+  name: string;
+  /** `function`: `input` is the JSON arguments string; `custom`: `input` is raw text. */
+  kind: 'function' | 'custom';
+  input: string;
+}
+
+/** What goes back to the model for a call. */
+export interface ToolOutput {
+  content: string;
+  success: boolean;
+}
+
+/** Thrown by a tool when the user's `cancel` (or an interrupt) must end the turn. */
+export class TurnAbortedError extends Error {
+  constructor(message = 'turn aborted') {
+    super(message);
+    this.name = 'TurnAbortedError';
+  }
+}
+
+/** Records file contents before the turn first touches them, and renders the turn's diff. */
+export interface TurnDiffTracker {
+  /** Call before changing `absPath` (add, update, delete, or move source/destination). */
+  onBeforeChange(absPaths: string[]): Promise<void>;
+  /** A git-style unified diff of everything the turn changed so far ('' when nothing). */
+  unifiedDiff(): Promise<string>;
+}
+
+/** Everything a tool handler may use. The core builds one per turn. */
+export interface ToolContext {
+  threadId: string;
+  turnId: string;
+  cwd: string;
+  sandboxPolicy: SandboxPolicy;
+  approvalPolicy: ApprovalPolicy;
+  /** Aborted when the turn is interrupted: kill children, stop waiting. */
+  signal: AbortSignal;
+  logger: Logger;
+  /** Emits `item/started`. */
+  itemStarted(item: TurnItem): void;
+  /** Emits `item/completed` (the item is persisted first). */
+  itemCompleted(item: TurnItem): void;
+  /** Emits `item/commandExecution/outputDelta`. */
+  commandOutputDelta(itemId: string, delta: string): void;
+  /**
+   * Asks the client (or answers from the session's remembered approvals). Resolves `cancel` when
+   * the turn is interrupted or the connection closes.
+   */
+  requestApproval(req: ApprovalRequest): Promise<ApprovalDecision>;
+  /** The turn's diff tracker; tools call it before writing files. */
+  diff: TurnDiffTracker;
+  /** Emits `turn/diff/updated` with the tracker's current diff. */
+  diffChanged(): void;
+  /** Replaces the turn's plan (`turn/plan/updated`). */
+  planUpdated(explanation: string | null, plan: PlanStep[]): void;
+}
+
+/** A tool the registry can offer and dispatch. */
+export interface ToolHandler {
+  /** The specs offered to the model (usually one). */
+  readonly name: string;
+  /** Whether calls of this tool may run in parallel with other such calls. */
+  readonly parallelSafe: boolean;
+  handle(call: ToolCall, ctx: ToolContext): Promise<ToolOutput>;
+}
+
+export type { FileUpdateChange };
