@@ -66,6 +66,8 @@ export class TurnAbortedError extends Error {
 export interface TurnDiffTracker {
   /** Call before changing `absPath` (add, update, delete, or move source/destination). */
   onBeforeChange(absPaths: string[]): Promise<void>;
+  /** Records that `fromAbs` was moved to `toAbs` (so the diff shows a rename). */
+  onMove(fromAbs: string, toAbs: string): void;
   /** A git-style unified diff of everything the turn changed so far ('' when nothing). */
   unifiedDiff(): Promise<string>;
 }
