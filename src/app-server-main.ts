@@ -1,0 +1,90 @@
+import type { Readable, Writable } from 'node:stream';
+import { loadConfig } from './config/load-config.js';
+import { modelInfo } from './config/models.js';
+import { ThreadManager } from './core/thread-manager.js';
+import { createModelClient } from './model/client-factory.js';
+import type { ModelClient } from './model/types.js';
+import { AppServer } from './protocol/app-server/app-server.js';
+import { RpcServer } from './rpc/rpc-server.js';
+import { ThreadStore } from './store/thread-store.js';
+import { buildToolRegistry } from './tools/default-registry.js';
+import { TurnDiffTrackerImpl } from './tools/diff/turn-diff-tracker.js';
+import { execStandalone } from './tools/shell/command-exec.js';
+import { createLogger } from './util/logger.js';
+
+export interface AppServerOptions {
+  input: Readable;
+  output: Writable;
+  overrides: string[];
+  logLevel?: string;
+  logFile?: string;
+  version: string;
+}
+
+/**
+ * The composition root of `agentd app-server`: config, store, model clients, tools, the thread
+ * manager and the face over one RPC connection. Resolves once the daemon is serving; the process
+ * exits when the input ends.
+ */
+export async function startAppServer(opts: AppServerOptions): Promise<void> {
+  const logger = createLogger({ level: opts.logLevel, file: opts.logFile });
+  const { config, warnings } = loadConfig({ overrides: opts.overrides });
+  for (const w of warnings) logger.warn({ path: w.path }, w.summary);
+  const store = ThreadStore.open(config.home, logger);
+  const clients = new Map<string, ModelClient>();
+  const modelClientFor = (id: string): ModelClient => {
+    let c = clients.get(id);
+    if (!c) {
+      const settings = config.providers[id];
+      if (!settings) throw new Error(`unknown model provider: ${id}`);
+      c = createModelClient(settings, logger);
+      clients.set(id, c);
+    }
+    return c;
+  };
+  const threads = new ThreadManager({
+    config,
+    store,
+    logger,
+    tools: buildToolRegistry(),
+    modelClientFor,
+    modelInfo: (m) => modelInfo(m, config),
+    createDiffTracker: (cwd) => new TurnDiffTrackerImpl(cwd),
+    cliVersion: opts.version,
+  });
+  const rpc = new RpcServer({ input: opts.input, output: opts.output, logger });
+  const app = new AppServer({
+    rpc,
+    threads,
+    config,
+    configWarnings: warnings,
+    logger,
+    userAgent: `agentd/${opts.version} (${process.platform}; ${process.arch}) node/${process.versions.node}`,
+    execCommand: (p) =>
+      execStandalone({
+        command: p.command,
+        cwd: p.cwd ?? process.cwd(),
+        env: p.env ? (Object.fromEntries(Object.entries(p.env).filter(([, v]) => v != null)) as Record<string, string>) : undefined,
+        sandboxPolicy: p.sandboxPolicy as never,
+        timeoutMs: p.timeoutMs ?? undefined,
+      }),
+  });
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    try {
+      await threads.shutdown();
+      store.close();
+    } catch (err) {
+      logger.error({ err }, 'shutdown failed');
+    }
+    logger.flush?.();
+    process.exit(code);
+  };
+  rpc.onClose(() => void stop(0));
+  process.once('SIGTERM', () => void stop(0));
+  process.once('SIGINT', () => void stop(0));
+  app.start();
+  logger.debug({ home: config.home }, 'agentd app-server ready');
+}

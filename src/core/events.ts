@@ -1,0 +1,64 @@
+import type { RateLimitSnapshot, TokenUsage } from '../model/types.js';
+import type { ApprovalDecision, ApprovalRequest } from '../tools/types.js';
+import type { PlanStep, TurnItem } from './items.js';
+
+/** A turn's status as clients see it. */
+export type TurnStatus = 'inProgress' | 'completed' | 'interrupted' | 'failed';
+
+/** Why a turn failed (the wire `TurnError`). */
+export interface TurnError {
+  message: string;
+  codexErrorInfo?: unknown;
+  additionalDetails?: string | null;
+}
+
+/** A turn without its items (items travel as item events). */
+export interface TurnInfo {
+  id: string;
+  status: TurnStatus;
+  error: TurnError | null;
+  startedAt: number | null;
+  completedAt: number | null;
+  durationMs: number | null;
+}
+
+export interface ThreadTokenUsage {
+  total: TokenUsage;
+  last: TokenUsage;
+  modelContextWindow: number | null;
+}
+
+export type ThreadStatus =
+  | { type: 'notLoaded' }
+  | { type: 'idle' }
+  | { type: 'systemError' }
+  | { type: 'active'; activeFlags: ('waitingOnApproval' | 'waitingOnUserInput')[] };
+
+/**
+ * Everything a Session reports. Faces map these to their wire notifications; the core knows no
+ * wire format. Events about a turn carry its id.
+ */
+export type SessionEvent =
+  | { type: 'status_changed'; status: ThreadStatus }
+  | { type: 'turn_started'; turn: TurnInfo }
+  | { type: 'turn_completed'; turn: TurnInfo }
+  | { type: 'item_started'; turnId: string; item: TurnItem }
+  | { type: 'item_completed'; turnId: string; item: TurnItem }
+  | { type: 'agent_message_delta'; turnId: string; itemId: string; delta: string }
+  | { type: 'reasoning_summary_part_added'; turnId: string; itemId: string; summaryIndex: number }
+  | { type: 'reasoning_summary_delta'; turnId: string; itemId: string; summaryIndex: number; delta: string }
+  | { type: 'reasoning_text_delta'; turnId: string; itemId: string; contentIndex: number; delta: string }
+  | { type: 'command_output_delta'; turnId: string; itemId: string; delta: string }
+  | { type: 'plan_updated'; turnId: string; explanation: string | null; plan: PlanStep[] }
+  | { type: 'diff_updated'; turnId: string; diff: string }
+  | { type: 'token_usage'; turnId: string; usage: ThreadTokenUsage }
+  | { type: 'rate_limits'; snapshot: RateLimitSnapshot }
+  | { type: 'error'; turnId: string; error: TurnError; willRetry: boolean }
+  | { type: 'warning'; turnId: string | null; message: string }
+  /** The face must ask the client and call `Session.resolveApproval(requestId, decision)`. */
+  | { type: 'approval_requested'; turnId: string; requestId: string; startedAtMs: number; request: ApprovalRequest }
+  /** The approval was settled (by the client, an interrupt, or a closed connection). */
+  | { type: 'approval_resolved'; turnId: string; requestId: string; decision: ApprovalDecision }
+  | { type: 'name_updated'; name: string | null };
+
+export type SessionEventListener = (event: SessionEvent) => void;

@@ -1,0 +1,28 @@
+import type { ModelInfo } from '../config/types.js';
+import type { ModelClient } from '../model/types.js';
+import type { RolloutLine, ThreadMeta } from '../store/types.js';
+import type { ToolRegistry } from '../tools/registry.js';
+import type { TurnDiffTracker } from '../tools/types.js';
+import type { Logger } from '../util/logger.js';
+
+/** Where a thread's rollout lines go (the store's recorder); absent for ephemeral threads. */
+export interface RolloutSink {
+  append(line: RolloutLine): void;
+  sync(): Promise<void>;
+  close(): void;
+}
+
+/** Updates a stored thread's index entry. */
+export type MetaUpdater = (patch: Partial<Pick<ThreadMeta, 'name' | 'preview' | 'updatedAt' | 'model' | 'cwd'>>) => void;
+
+/** Plain handles a Session uses; no logic lives here. */
+export interface SessionServices {
+  modelClientFor(providerId: string): ModelClient;
+  modelInfo(model: string): ModelInfo;
+  tools: ToolRegistry;
+  recorder: RolloutSink | null;
+  updateMeta: MetaUpdater | null;
+  createDiffTracker(cwd: string): TurnDiffTracker;
+  logger: Logger;
+  now(): number;
+}

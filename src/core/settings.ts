@@ -1,0 +1,15 @@
+import type { ApprovalPolicy } from '../config/types.js';
+import type { SandboxPolicy } from '../tools/types.js';
+
+/** A thread's settings: set at start, changed by per-turn overrides that stick. */
+export interface ThreadSettings {
+  model: string;
+  modelProvider: string;
+  cwd: string;
+  approvalPolicy: ApprovalPolicy;
+  sandboxPolicy: SandboxPolicy;
+  reasoningEffort: string | null;
+  reasoningSummary: string | null;
+  baseInstructions: string | null;
+  developerInstructions: string | null;
+}

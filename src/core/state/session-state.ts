@@ -1,0 +1,100 @@
+import type { HistoryItem, RateLimitSnapshot, TokenUsage } from '../../model/types.js';
+import type { ThreadTokenUsage } from '../events.js';
+import type { ThreadSettings } from '../settings.js';
+
+const zeroUsage = (): TokenUsage => ({
+  inputTokens: 0,
+  cachedInputTokens: 0,
+  outputTokens: 0,
+  reasoningOutputTokens: 0,
+  totalTokens: 0,
+});
+
+/**
+ * The thread's durable state: history sent to the model, token usage, rate limits, approvals
+ * remembered for the session, and settings. No I/O; the Session guards it with a lock.
+ */
+export class SessionState {
+  private history: HistoryItem[];
+  private usage: ThreadTokenUsage | null;
+  private rateLimits: RateLimitSnapshot | null = null;
+  private readonly approvedForSession = new Set<string>();
+  private settingsValue: ThreadSettings;
+
+  constructor(settings: ThreadSettings, history: HistoryItem[] = [], usage: ThreadTokenUsage | null = null) {
+    this.settingsValue = settings;
+    this.history = history;
+    this.usage = usage;
+  }
+
+  // --- history
+
+  /** The items the model has seen, oldest first (a copy). */
+  historySnapshot(): HistoryItem[] {
+    return this.history.slice();
+  }
+
+  historyLength(): number {
+    return this.history.length;
+  }
+
+  recordItems(items: readonly HistoryItem[]): void {
+    for (const item of items) this.history.push(item);
+  }
+
+  replaceHistory(items: HistoryItem[]): void {
+    this.history = items.slice();
+  }
+
+  // --- token usage and rate limits
+
+  /** Adds one response's usage; returns the thread's totals. */
+  recordUsage(last: TokenUsage, contextWindow: number | null): ThreadTokenUsage {
+    const total = this.usage?.total ?? zeroUsage();
+    const next: TokenUsage = {
+      inputTokens: total.inputTokens + last.inputTokens,
+      cachedInputTokens: total.cachedInputTokens + last.cachedInputTokens,
+      outputTokens: total.outputTokens + last.outputTokens,
+      reasoningOutputTokens: total.reasoningOutputTokens + last.reasoningOutputTokens,
+      totalTokens: total.totalTokens + last.totalTokens,
+    };
+    this.usage = { total: next, last, modelContextWindow: contextWindow };
+    return this.usage;
+  }
+
+  tokenUsage(): ThreadTokenUsage | null {
+    return this.usage;
+  }
+
+  setRateLimits(snapshot: RateLimitSnapshot): void {
+    this.rateLimits = snapshot;
+  }
+
+  latestRateLimits(): RateLimitSnapshot | null {
+    return this.rateLimits;
+  }
+
+  // --- approvals remembered for the session
+
+  recordApprovedForSession(keys: readonly string[]): void {
+    for (const k of keys) this.approvedForSession.add(k);
+  }
+
+  /** True when every key was approved for the session (and there is at least one). */
+  isApprovedForSession(keys: readonly string[]): boolean {
+    return keys.length > 0 && keys.every((k) => this.approvedForSession.has(k));
+  }
+
+  // --- settings
+
+  settings(): ThreadSettings {
+    return this.settingsValue;
+  }
+
+  /** Merges overrides that stick for later turns; returns the new settings. */
+  updateSettings(patch: Partial<ThreadSettings>): ThreadSettings {
+    const clean = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
+    this.settingsValue = { ...this.settingsValue, ...clean };
+    return this.settingsValue;
+  }
+}

@@ -1,0 +1,363 @@
+import { resolve } from 'node:path';
+import type { Config, ModelInfo } from '../config/types.js';
+import type { ModelClient } from '../model/types.js';
+import { reconstructThread } from '../store/reconstruct.js';
+import type { ListThreadsQuery, ListThreadsResult, RolloutLine, ThreadMeta } from '../store/types.js';
+import type { ToolRegistry } from '../tools/registry.js';
+import type { SandboxPolicy, TurnDiffTracker } from '../tools/types.js';
+import { uuidv7 } from '../util/ids.js';
+import type { Logger } from '../util/logger.js';
+import type { SessionEvent, TurnInfo } from './events.js';
+import type { TurnItem } from './items.js';
+import { Session, type TurnView } from './session.js';
+import { SessionError } from './session-error.js';
+import type { RolloutSink } from './services.js';
+import type { ThreadSettings } from './settings.js';
+
+/** The store operations the core needs (implemented by the store's ThreadStore). */
+export interface ThreadStoreApi {
+  create(meta: ThreadMeta): RolloutSink;
+  openRecorder(id: string): RolloutSink;
+  read(id: string): Promise<{ meta: ThreadMeta; lines: RolloutLine[]; tornTail: boolean }>;
+  get(id: string): ThreadMeta | undefined;
+  list(q: ListThreadsQuery): ListThreadsResult;
+  updateMeta(id: string, patch: Partial<Pick<ThreadMeta, 'name' | 'preview' | 'updatedAt' | 'model' | 'cwd'>>): void;
+  archive(id: string): unknown;
+  unarchive(id: string): unknown;
+  delete(id: string): unknown;
+}
+
+/** What the ThreadManager is built from (wired in main). */
+export interface ThreadManagerDeps {
+  config: Config;
+  store: ThreadStoreApi;
+  logger: Logger;
+  tools: ToolRegistry;
+  modelClientFor(providerId: string): ModelClient;
+  modelInfo(model: string): ModelInfo;
+  createDiffTracker(cwd: string): TurnDiffTracker;
+  cliVersion: string;
+  now?: () => number;
+}
+
+/** Overrides a client may give when starting or resuming a thread. */
+export interface ThreadOverrides {
+  model?: string | null;
+  modelProvider?: string | null;
+  cwd?: string | null;
+  approvalPolicy?: ThreadSettings['approvalPolicy'] | null;
+  sandboxMode?: Config['sandboxMode'] | null;
+  sandboxPolicy?: SandboxPolicy | null;
+  baseInstructions?: string | null;
+  developerInstructions?: string | null;
+  reasoningEffort?: string | null;
+  reasoningSummary?: string | null;
+}
+
+/** A thread's metadata plus whether it lives only in memory. */
+export interface ThreadRecord extends ThreadMeta {
+  ephemeral: boolean;
+}
+
+/** A thread as read: record, status and (optionally) turns with their items. */
+export interface ThreadSnapshot {
+  record: ThreadRecord;
+  loaded: boolean;
+  session: Session | null;
+  turns: TurnView[];
+}
+
+export type ThreadEventListener = (threadId: string, event: SessionEvent) => void;
+
+/** Finds, loads, creates and forks Sessions; the only owner of the loaded-thread table. */
+export class ThreadManager {
+  private readonly sessions = new Map<string, { session: Session; record: ThreadRecord }>();
+  private readonly listeners = new Set<ThreadEventListener>();
+  private readonly now: () => number;
+
+  constructor(private readonly deps: ThreadManagerDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  onEvent(listener: ThreadEventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  get config(): Config {
+    return this.deps.config;
+  }
+
+  /** Resolves settings from config defaults and overrides. */
+  resolveSettings(o: ThreadOverrides, base?: ThreadSettings): ThreadSettings {
+    const c = this.deps.config;
+    const modelProvider = o.modelProvider ?? base?.modelProvider ?? c.modelProvider;
+    if (!c.providers[modelProvider]) throw new SessionError('invalid_input', `unknown model provider \`${modelProvider}\``);
+    const cwd = o.cwd ? resolve(o.cwd) : (base?.cwd ?? process.cwd());
+    const mode = o.sandboxMode ?? null;
+    return {
+      model: o.model ?? base?.model ?? c.model,
+      modelProvider,
+      cwd,
+      approvalPolicy: o.approvalPolicy ?? base?.approvalPolicy ?? c.approvalPolicy,
+      sandboxPolicy: o.sandboxPolicy ?? (mode ? this.sandboxPolicyFor(mode) : (base?.sandboxPolicy ?? this.sandboxPolicyFor(c.sandboxMode))),
+      reasoningEffort: o.reasoningEffort ?? base?.reasoningEffort ?? c.modelReasoningEffort,
+      reasoningSummary: o.reasoningSummary ?? base?.reasoningSummary ?? c.modelReasoningSummary,
+      baseInstructions: o.baseInstructions ?? base?.baseInstructions ?? c.baseInstructions,
+      developerInstructions: o.developerInstructions ?? base?.developerInstructions ?? c.developerInstructions,
+    };
+  }
+
+  /** The policy object for a sandbox mode, with the config's workspace-write settings. */
+  sandboxPolicyFor(mode: Config['sandboxMode']): SandboxPolicy {
+    if (mode === 'danger-full-access') return { type: 'dangerFullAccess' };
+    if (mode === 'read-only') return { type: 'readOnly', networkAccess: false };
+    const w = this.deps.config.sandboxWorkspaceWrite;
+    return {
+      type: 'workspaceWrite',
+      writableRoots: w.writableRoots.slice(),
+      networkAccess: w.networkAccess,
+      excludeTmpdirEnvVar: w.excludeTmpdirEnvVar,
+      excludeSlashTmp: w.excludeSlashTmp,
+    };
+  }
+
+  /** Creates a new thread (persisted unless ephemeral) and loads it. */
+  start(overrides: ThreadOverrides, opts: { ephemeral?: boolean; forkedFromId?: string | null } = {}): { session: Session; record: ThreadRecord } {
+    const settings = this.resolveSettings(overrides);
+    const nowMs = this.now();
+    const id = uuidv7(nowMs);
+    const ephemeral = opts.ephemeral ?? false;
+    const meta: ThreadMeta = {
+      id,
+      createdAt: Math.floor(nowMs / 1000),
+      updatedAt: Math.floor(nowMs / 1000),
+      cwd: settings.cwd,
+      model: settings.model,
+      modelProvider: settings.modelProvider,
+      name: null,
+      preview: '',
+      archived: false,
+      path: '',
+      forkedFromId: opts.forkedFromId ?? null,
+      cliVersion: this.deps.cliVersion,
+      source: 'appServer',
+    };
+    const recorder = ephemeral ? null : this.deps.store.create(meta);
+    const stored = ephemeral ? undefined : this.deps.store.get(id);
+    const record: ThreadRecord = { ...meta, path: stored?.path ?? '', ephemeral };
+    const session = this.attach(record, settings, recorder);
+    if (recorder) recorder.append({ ts: nowMs, type: 'settings', settings: { ...settings } });
+    return { session, record };
+  }
+
+  /** Loads a stored thread (or returns the loaded one), applying overrides that stick. */
+  async resume(id: string, overrides: ThreadOverrides = {}): Promise<{ session: Session; record: ThreadRecord }> {
+    const loaded = this.sessions.get(id);
+    if (loaded) return loaded;
+    const { meta, lines, tornTail } = await this.readStored(id);
+    if (tornTail) this.deps.logger.warn({ threadId: id }, 'rollout had a torn last line; it was skipped');
+    const rebuilt = reconstructThread(lines);
+    const storedSettings = rebuilt.settings as Partial<ThreadSettings>;
+    const base = this.resolveSettings({ ...(storedSettings as ThreadOverrides), cwd: storedSettings.cwd ?? meta.cwd });
+    const settings = this.resolveSettings(overrides, base);
+    const again = this.sessions.get(id);
+    if (again) return again;
+    const recorder = this.deps.store.openRecorder(id);
+    const record: ThreadRecord = { ...meta, ephemeral: false };
+    const turns: TurnView[] = rebuilt.turns.map((t) => ({
+      info: {
+        id: t.turnId,
+        status: t.status,
+        error: (t.error as TurnInfo['error']) ?? null,
+        startedAt: t.startedAt,
+        completedAt: t.completedAt,
+        durationMs: t.durationMs,
+      },
+      items: t.items as TurnItem[],
+    }));
+    const session = this.attach(record, settings, recorder, {
+      history: rebuilt.history,
+      turns,
+      tokenUsage: rebuilt.tokenUsage,
+    });
+    if (JSON.stringify(settings) !== JSON.stringify(base)) recorder.append({ ts: this.now(), type: 'settings', settings: { ...settings } });
+    return { session, record };
+  }
+
+  /** Copies a thread's history (up to and including `lastTurnId`) into a new thread. */
+  async fork(id: string, overrides: ThreadOverrides, opts: { ephemeral?: boolean; lastTurnId?: string | null }) {
+    const source = this.sessions.get(id);
+    let history;
+    let turns: TurnView[];
+    let baseSettings: ThreadSettings;
+    if (source) {
+      history = source.session.history();
+      turns = source.session.turns();
+      baseSettings = source.session.settings();
+    } else {
+      const { meta, lines } = await this.readStored(id);
+      const rebuilt = reconstructThread(lines);
+      history = rebuilt.history;
+      turns = rebuilt.turns.map((t) => ({
+        info: { id: t.turnId, status: t.status, error: null, startedAt: t.startedAt, completedAt: t.completedAt, durationMs: t.durationMs },
+        items: t.items as TurnItem[],
+      }));
+      baseSettings = this.resolveSettings({ ...(rebuilt.settings as ThreadOverrides), cwd: meta.cwd });
+    }
+    if (opts.lastTurnId) {
+      const idx = turns.findIndex((t) => t.info.id === opts.lastTurnId);
+      if (idx < 0) throw new SessionError('invalid_input', `turn ${opts.lastTurnId} not found in thread ${id}`);
+      turns = turns.slice(0, idx + 1);
+    }
+    const { session, record } = this.start({ ...baseSettings, ...stripNull(overrides) }, { ephemeral: opts.ephemeral, forkedFromId: id });
+    session.replaceHistory(history, '');
+    return { session, record, turns };
+  }
+
+  get(id: string): { session: Session; record: ThreadRecord } | undefined {
+    return this.sessions.get(id);
+  }
+
+  /** The loaded session, or a `thread_not_found` error. */
+  require(id: string): { session: Session; record: ThreadRecord } {
+    const s = this.sessions.get(id);
+    if (!s) throw new SessionError('thread_not_found', `thread not found: ${id}`);
+    return s;
+  }
+
+  loadedIds(): string[] {
+    return [...this.sessions.keys()];
+  }
+
+  /** A thread's record and turns, loaded or not. */
+  async read(id: string): Promise<ThreadSnapshot> {
+    const loaded = this.sessions.get(id);
+    if (loaded) return { record: loaded.record, loaded: true, session: loaded.session, turns: loaded.session.turns() };
+    const { meta, lines } = await this.readStored(id);
+    const rebuilt = reconstructThread(lines);
+    const turns: TurnView[] = rebuilt.turns.map((t) => ({
+      info: {
+        id: t.turnId,
+        status: t.status,
+        error: (t.error as TurnInfo['error']) ?? null,
+        startedAt: t.startedAt,
+        completedAt: t.completedAt,
+        durationMs: t.durationMs,
+      },
+      items: t.items as TurnItem[],
+    }));
+    return { record: { ...meta, ephemeral: false }, loaded: false, session: null, turns };
+  }
+
+  list(q: ListThreadsQuery): ListThreadsResult {
+    return this.deps.store.list(q);
+  }
+
+  setName(id: string, name: string | null): ThreadRecord {
+    const loaded = this.sessions.get(id);
+    if (loaded) {
+      loaded.record.name = name;
+      if (!loaded.record.ephemeral) this.deps.store.updateMeta(id, { name });
+      this.emit(id, { type: 'name_updated', name });
+      return loaded.record;
+    }
+    const meta = this.deps.store.get(id);
+    if (!meta) throw new SessionError('thread_not_found', `thread not found: ${id}`);
+    this.deps.store.updateMeta(id, { name });
+    this.emit(id, { type: 'name_updated', name });
+    return { ...meta, name, ephemeral: false };
+  }
+
+  async archive(id: string): Promise<void> {
+    const loaded = this.sessions.get(id);
+    if (loaded?.record.ephemeral) throw new SessionError('invalid_input', 'an ephemeral thread cannot be archived');
+    if (!this.deps.store.get(id)) throw new SessionError('thread_not_found', `thread not found: ${id}`);
+    if (loaded) await this.unload(id);
+    await this.deps.store.archive(id);
+  }
+
+  async unarchive(id: string): Promise<ThreadRecord> {
+    if (!this.deps.store.get(id)) throw new SessionError('thread_not_found', `thread not found: ${id}`);
+    await this.deps.store.unarchive(id);
+    return { ...this.deps.store.get(id)!, ephemeral: false };
+  }
+
+  async delete(id: string): Promise<void> {
+    const loaded = this.sessions.get(id);
+    if (loaded) await this.unload(id);
+    if (loaded?.record.ephemeral) return;
+    if (!this.deps.store.get(id)) throw new SessionError('thread_not_found', `thread not found: ${id}`);
+    await this.deps.store.delete(id);
+  }
+
+  /** Interrupts a loaded thread's turn and forgets it. */
+  async unload(id: string): Promise<void> {
+    const loaded = this.sessions.get(id);
+    if (!loaded) return;
+    this.sessions.delete(id);
+    await loaded.session.shutdown();
+  }
+
+  /** Settles every pending approval (the connection closed). */
+  cancelAllApprovals(): void {
+    for (const { session } of this.sessions.values()) session.cancelPendingApprovals();
+  }
+
+  async shutdown(): Promise<void> {
+    await Promise.all([...this.sessions.keys()].map((id) => this.unload(id)));
+  }
+
+  private async readStored(id: string) {
+    if (!this.deps.store.get(id)) throw new SessionError('thread_not_found', `thread not found: ${id}`);
+    return this.deps.store.read(id);
+  }
+
+  private attach(
+    record: ThreadRecord,
+    settings: ThreadSettings,
+    recorder: RolloutSink | null,
+    restored: Partial<Pick<ConstructorParameters<typeof Session>[0], 'history' | 'turns' | 'tokenUsage'>> = {},
+  ) {
+    const id = record.id;
+    const session = new Session({
+      threadId: id,
+      settings,
+      ...restored,
+      services: {
+        modelClientFor: (p) => this.deps.modelClientFor(p),
+        modelInfo: (m) => this.deps.modelInfo(m),
+        tools: this.deps.tools,
+        recorder,
+        updateMeta: recorder
+          ? (patch) => {
+              Object.assign(record, patch);
+              this.deps.store.updateMeta(id, patch);
+            }
+          : (patch) => void Object.assign(record, patch),
+        createDiffTracker: (cwd) => this.deps.createDiffTracker(cwd),
+        logger: this.deps.logger.child({ threadId: id }),
+        now: this.now,
+      },
+    });
+    session.onEvent((event) => {
+      if (event.type === 'item_completed' && event.item.type === 'userMessage' && !record.preview) {
+        const text = event.item.content.map((c) => (c.type === 'text' ? c.text : '')).join(' ').trim();
+        record.preview = text.slice(0, 200);
+        if (!record.ephemeral) this.deps.store.updateMeta(id, { preview: record.preview });
+      }
+      if (event.type === 'turn_completed') record.updatedAt = Math.floor(this.now() / 1000);
+      this.emit(id, event);
+    });
+    this.sessions.set(id, { session, record });
+    return session;
+  }
+
+  private emit(id: string, event: SessionEvent): void {
+    for (const l of this.listeners) l(id, event);
+  }
+}
+
+function stripNull<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null && v !== undefined)) as Partial<T>;
+}

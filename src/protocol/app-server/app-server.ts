@@ -1,0 +1,146 @@
+import type { Config, ConfigWarning } from '../../config/types.js';
+import type { SessionEvent } from '../../core/events.js';
+import { SessionError } from '../../core/session-error.js';
+import type { ThreadManager } from '../../core/thread-manager.js';
+import type { ApprovalDecision } from '../../tools/types.js';
+import type { Logger } from '../../util/logger.js';
+import { RpcError } from '../../rpc/errors.js';
+import type { RpcServer } from '../../rpc/rpc-server.js';
+import { clientRequests } from './schema/methods.js';
+import { toNotification } from './notifications.js';
+import { createHandlers, type HandlerTable } from './handlers.js';
+
+/** What the app-server face needs besides the connection. */
+export interface AppServerDeps {
+  rpc: RpcServer;
+  threads: ThreadManager;
+  config: Config;
+  configWarnings: ConfigWarning[];
+  logger: Logger;
+  userAgent: string;
+  /** Runs `command/exec` (no thread). */
+  execCommand: (params: { command: string[]; cwd?: string | null; env?: Record<string, string | null> | null; sandboxPolicy?: unknown; timeoutMs?: number | null }) => Promise<{ exitCode: number; stdout: string; stderr: string }>;
+}
+
+/** Per-connection state: handshake, opted-out notifications, subscribed threads. */
+export interface Connection {
+  initialized: boolean;
+  optOut: Set<string>;
+  subscribed: Set<string>;
+  closed: boolean;
+}
+
+/**
+ * The app-server v2 face: parses each request with its zod schema, calls the ThreadManager or a
+ * Session, and turns SessionEvents into notifications and approval requests. No turn logic here.
+ */
+export class AppServer {
+  private readonly conn: Connection = { initialized: false, optOut: new Set(), subscribed: new Set(), closed: false };
+  private readonly handlers: HandlerTable;
+
+  constructor(private readonly deps: AppServerDeps) {
+    this.handlers = createHandlers({ ...deps, conn: this.conn, notify: (m, p) => this.notify(m, p) });
+  }
+
+  /** Wires the connection and starts reading. */
+  start(): void {
+    const { rpc, threads } = this.deps;
+    rpc.setRequestHandler((method, params) => this.dispatch(method, params));
+    rpc.setNotificationHandler((method) => {
+      if (method === 'initialized') this.deps.logger.debug('client initialized');
+    });
+    threads.onEvent((threadId, event) => this.onSessionEvent(threadId, event));
+    rpc.onClose(() => {
+      this.conn.closed = true;
+      threads.cancelAllApprovals();
+    });
+    rpc.listen();
+  }
+
+  private async dispatch(method: string, raw: unknown): Promise<unknown> {
+    if (method === 'initialize') {
+      if (this.conn.initialized) throw RpcError.alreadyInitialized();
+      const result = await this.call(method, raw);
+      this.conn.initialized = true;
+      for (const w of this.deps.configWarnings) this.notify('configWarning', { summary: w.summary, details: w.details ?? null, path: w.path ?? null });
+      return result;
+    }
+    if (!this.conn.initialized) throw RpcError.notInitialized();
+    return this.call(method, raw);
+  }
+
+  private async call(method: string, raw: unknown): Promise<unknown> {
+    const entry = (clientRequests as Record<string, { params: { parse(v: unknown): unknown } } | undefined>)[method];
+    const handler = this.handlers[method];
+    if (!entry || !handler) throw RpcError.methodNotFound(method);
+    const params = entry.params.parse(raw ?? {});
+    try {
+      return await handler(params);
+    } catch (err) {
+      if (err instanceof SessionError) throw sessionErrorToRpc(err);
+      throw err;
+    }
+  }
+
+  private notify(method: string, params: unknown): void {
+    if (this.conn.closed || this.conn.optOut.has(method)) return;
+    this.deps.rpc.notify(method, params);
+  }
+
+  private onSessionEvent(threadId: string, event: SessionEvent): void {
+    if (!this.conn.subscribed.has(threadId)) {
+      if (event.type === 'approval_requested') this.deps.threads.get(threadId)?.session.resolveApproval(event.requestId, 'cancel');
+      return;
+    }
+    if (event.type === 'approval_requested') {
+      void this.askApproval(threadId, event);
+      return;
+    }
+    if (event.type === 'approval_resolved') {
+      this.notify('serverRequest/resolved', { threadId, requestId: this.serverRequestIds.get(event.requestId) ?? event.requestId });
+      this.serverRequestIds.delete(event.requestId);
+      return;
+    }
+    const n = toNotification(threadId, event, Date.now());
+    if (n) this.notify(n.method, n.params);
+  }
+
+  /** Our approval id → the JSON-RPC id of the server request that asked for it. */
+  private readonly serverRequestIds = new Map<string, string | number>();
+
+  private async askApproval(threadId: string, e: Extract<SessionEvent, { type: 'approval_requested' }>): Promise<void> {
+    const session = this.deps.threads.get(threadId)?.session;
+    if (!session) return;
+    const r = e.request;
+    const base = { threadId, turnId: e.turnId, itemId: r.itemId, startedAtMs: e.startedAtMs, reason: r.reason ?? null };
+    const [method, params] =
+      r.kind === 'command'
+        ? ['item/commandExecution/requestApproval', { ...base, approvalId: e.requestId, command: r.command, cwd: r.cwd, commandActions: r.commandActions }]
+        : ['item/fileChange/requestApproval', { ...base, grantRoot: r.grantRoot ?? null }];
+    let decision: ApprovalDecision = 'cancel';
+    try {
+      const result = (await this.deps.rpc.request(method as string, params, undefined, (id) => this.serverRequestIds.set(e.requestId, id))) as {
+        decision?: unknown;
+      } | null;
+      decision = parseDecision(result?.decision);
+    } catch (err) {
+      this.deps.logger.warn({ err, threadId }, 'approval request failed; treating as cancel');
+    }
+    session.resolveApproval(e.requestId, decision);
+  }
+}
+
+/** Accepts the v2 decision spellings (and the object forms, as plain accepts). */
+function parseDecision(d: unknown): ApprovalDecision {
+  if (d === 'accept' || d === 'acceptForSession' || d === 'decline' || d === 'cancel') return d;
+  if (d === 'approved') return 'accept';
+  if (d === 'approved_for_session') return 'acceptForSession';
+  if (d === 'denied') return 'decline';
+  if (d === 'abort') return 'cancel';
+  if (d && typeof d === 'object' && ('acceptWithExecpolicyAmendment' in d || 'applyNetworkPolicyAmendment' in d)) return 'accept';
+  return 'decline';
+}
+
+function sessionErrorToRpc(err: SessionError): RpcError {
+  return RpcError.app(-32600, err.code, err.message);
+}

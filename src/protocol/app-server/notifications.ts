@@ -1,0 +1,71 @@
+import type { SessionEvent } from '../../core/events.js';
+import { wireTurn } from './wire.js';
+
+/** One notification to send: method and params. */
+export interface Notification {
+  method: string;
+  params: unknown;
+}
+
+/**
+ * Maps a session event to its app-server notification, or null when the event is not a
+ * notification (approvals are server requests, handled by the face).
+ */
+export function toNotification(threadId: string, e: SessionEvent, nowMs: number): Notification | null {
+  switch (e.type) {
+    case 'status_changed':
+      return { method: 'thread/status/changed', params: { threadId, status: e.status } };
+    case 'turn_started':
+      return { method: 'turn/started', params: { threadId, turn: wireTurn({ info: e.turn, items: [] }) } };
+    case 'turn_completed':
+      return { method: 'turn/completed', params: { threadId, turn: wireTurn({ info: e.turn, items: [] }) } };
+    case 'item_started':
+      return { method: 'item/started', params: { threadId, turnId: e.turnId, item: e.item, startedAtMs: nowMs } };
+    case 'item_completed':
+      return { method: 'item/completed', params: { threadId, turnId: e.turnId, item: e.item, completedAtMs: nowMs } };
+    case 'agent_message_delta':
+      return { method: 'item/agentMessage/delta', params: { threadId, turnId: e.turnId, itemId: e.itemId, delta: e.delta } };
+    case 'reasoning_summary_part_added':
+      return {
+        method: 'item/reasoning/summaryPartAdded',
+        params: { threadId, turnId: e.turnId, itemId: e.itemId, summaryIndex: e.summaryIndex },
+      };
+    case 'reasoning_summary_delta':
+      return {
+        method: 'item/reasoning/summaryTextDelta',
+        params: { threadId, turnId: e.turnId, itemId: e.itemId, summaryIndex: e.summaryIndex, delta: e.delta },
+      };
+    case 'reasoning_text_delta':
+      return {
+        method: 'item/reasoning/textDelta',
+        params: { threadId, turnId: e.turnId, itemId: e.itemId, contentIndex: e.contentIndex, delta: e.delta },
+      };
+    case 'command_output_delta':
+      return { method: 'item/commandExecution/outputDelta', params: { threadId, turnId: e.turnId, itemId: e.itemId, delta: e.delta } };
+    case 'plan_updated':
+      return { method: 'turn/plan/updated', params: { threadId, turnId: e.turnId, explanation: e.explanation, plan: e.plan } };
+    case 'diff_updated':
+      return { method: 'turn/diff/updated', params: { threadId, turnId: e.turnId, diff: e.diff } };
+    case 'token_usage':
+      return { method: 'thread/tokenUsage/updated', params: { threadId, turnId: e.turnId, tokenUsage: e.usage } };
+    case 'rate_limits':
+      return { method: 'account/rateLimits/updated', params: { rateLimits: e.snapshot } };
+    case 'error':
+      return {
+        method: 'error',
+        params: {
+          threadId,
+          turnId: e.turnId,
+          willRetry: e.willRetry,
+          error: { message: e.error.message, codexErrorInfo: e.error.codexErrorInfo ?? null, additionalDetails: e.error.additionalDetails ?? null },
+        },
+      };
+    case 'warning':
+      return { method: 'warning', params: { threadId, message: e.message } };
+    case 'name_updated':
+      return { method: 'thread/name/updated', params: { threadId, threadName: e.name } };
+    case 'approval_requested':
+    case 'approval_resolved':
+      return null;
+  }
+}

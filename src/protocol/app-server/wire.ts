@@ -1,0 +1,49 @@
+import type { ThreadStatus } from '../../core/events.js';
+import type { TurnView } from '../../core/session.js';
+import type { ThreadRecord } from '../../core/thread-manager.js';
+import type { SandboxPolicy } from '../../tools/types.js';
+
+/** Builds the wire `Turn` from a core turn view. */
+export function wireTurn(view: TurnView, includeItems = true) {
+  const t = view.info;
+  return {
+    id: t.id,
+    items: includeItems ? view.items : [],
+    status: t.status,
+    error: t.error ? { message: t.error.message, codexErrorInfo: t.error.codexErrorInfo ?? null, additionalDetails: t.error.additionalDetails ?? null } : null,
+    startedAt: t.startedAt,
+    completedAt: t.completedAt,
+    durationMs: t.durationMs,
+  };
+}
+
+/** Builds the wire `Thread`. */
+export function wireThread(record: ThreadRecord, status: ThreadStatus, turns: TurnView[] = []) {
+  return {
+    id: record.id,
+    sessionId: record.id,
+    preview: record.preview,
+    ephemeral: record.ephemeral,
+    model: record.model,
+    modelProvider: record.modelProvider,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+    status,
+    path: record.path || null,
+    cwd: record.cwd,
+    cliVersion: record.cliVersion,
+    source: record.source === 'appServer' ? 'appServer' : 'unknown',
+    name: record.name,
+    forkedFromId: record.forkedFromId,
+    projectId: null,
+    gitInfo: null,
+    agentNickname: null,
+    agentRole: null,
+    turns: turns.map((t) => wireTurn(t)),
+  };
+}
+
+/** The sandbox mode spelling for a policy object. */
+export function sandboxModeOf(policy: SandboxPolicy): 'read-only' | 'workspace-write' | 'danger-full-access' {
+  return policy.type === 'readOnly' ? 'read-only' : policy.type === 'workspaceWrite' ? 'workspace-write' : 'danger-full-access';
+}

@@ -1,0 +1,191 @@
+import type { TurnItem, UserInput } from '../core/items.js';
+import type { HistoryItem, ModelEvent, ModelRequest } from '../model/types.js';
+import { newId } from '../util/ids.js';
+import { contextMessages, DEFAULT_BASE_INSTRUCTIONS } from './prompt.js';
+import type { Task, TurnContext } from './task.js';
+import { runToolCalls } from './run-tools.js';
+import { userInputToHistory } from './user-input.js';
+
+/** The most model requests one turn may make before it stops (runaway tool loops). */
+const MAX_SAMPLING_REQUESTS = 200;
+
+/**
+ * A regular turn: record the user's input, then sample the model until it answers without tool
+ * calls and no steered input is waiting.
+ */
+export class RegularTurnTask implements Task {
+  readonly kind = 'regular' as const;
+
+  async run(ctx: TurnContext, input: UserInput[]): Promise<void> {
+    await recordUserInput(ctx, input);
+    for (let i = 0; i < MAX_SAMPLING_REQUESTS; i++) {
+      for (const steered of ctx.turnState.takePendingInput()) await recordUserInput(ctx, steered);
+      const calls = await sample(ctx);
+      if (ctx.signal.aborted) return;
+      if (calls.length > 0) {
+        const outputs = await runToolCalls(ctx, calls);
+        ctx.recordHistory(outputs);
+        continue;
+      }
+      if (!ctx.turnState.hasPendingInput()) return;
+    }
+    ctx.emit({ type: 'warning', turnId: ctx.turnId, message: `turn stopped after ${MAX_SAMPLING_REQUESTS} model requests` });
+  }
+}
+
+/** Records one user message: history first, then the userMessage item. */
+export async function recordUserInput(ctx: TurnContext, input: UserInput[]): Promise<void> {
+  const item: TurnItem = { type: 'userMessage', id: newId(), content: input };
+  const history = await userInputToHistory(input, ctx.settings.cwd);
+  ctx.itemStarted(item);
+  ctx.recordHistory([history]);
+  ctx.itemCompleted(item);
+}
+
+/** Per output item of the response being streamed. */
+interface LiveItem {
+  item: TurnItem;
+  started: boolean;
+}
+
+/** One model request; returns the tool calls the model made. */
+async function sample(ctx: TurnContext): Promise<HistoryItem[]> {
+  const { settings } = ctx;
+  const request: ModelRequest = {
+    model: settings.model,
+    instructions: settings.baseInstructions ?? DEFAULT_BASE_INSTRUCTIONS,
+    input: [...contextMessages(settings), ...ctx.history()],
+    tools: ctx.tools.specs(ctx.modelInfo.toolStyle),
+    parallelToolCalls: true,
+    reasoning:
+      settings.reasoningEffort || settings.reasoningSummary
+        ? { effort: settings.reasoningEffort, summary: settings.reasoningSummary }
+        : null,
+    promptCacheKey: ctx.threadId,
+  };
+  let live = new Map<number, LiveItem>();
+  let calls: HistoryItem[] = [];
+  for await (const ev of ctx.modelClient.stream(request, ctx.signal)) {
+    switch (ev.type) {
+      case 'created':
+        if (ev.rateLimits) ctx.setRateLimits(ev.rateLimits);
+        break;
+      case 'output_item_added':
+        live.set(ev.outputIndex, startLive(ctx, ev.item));
+        break;
+      case 'text_delta': {
+        const l = ensureLive(ctx, live, ev.outputIndex, 'agentMessage');
+        if (l.item.type === 'agentMessage') {
+          l.item.text += ev.delta;
+          ctx.emit({ type: 'agent_message_delta', turnId: ctx.turnId, itemId: l.item.id, delta: ev.delta });
+        }
+        break;
+      }
+      case 'reasoning_summary_part_added':
+      case 'reasoning_summary_delta':
+      case 'reasoning_text_delta':
+        onReasoningEvent(ctx, ensureLive(ctx, live, ev.outputIndex, 'reasoning'), ev);
+        break;
+      case 'output_item_done':
+        finishLive(ctx, live.get(ev.outputIndex), ev.item, calls);
+        live.delete(ev.outputIndex);
+        break;
+      case 'retrying':
+        // The attempt's partial output is discarded; the client is told a retry is coming.
+        live = new Map();
+        calls = [];
+        ctx.emit({
+          type: 'error',
+          turnId: ctx.turnId,
+          willRetry: true,
+          error: {
+            message: `${ev.message}; retrying ${ev.attempt}/${ev.maxAttempts} in ${Math.round(ev.delayMs)}ms`,
+            codexErrorInfo: { responseStreamDisconnected: { httpStatusCode: ev.httpStatus ?? null } },
+          },
+        });
+        break;
+      case 'completed':
+        if (ev.usage) ctx.recordUsage(ev.usage);
+        break;
+    }
+  }
+  return calls;
+}
+
+function startLive(ctx: TurnContext, item: HistoryItem): LiveItem {
+  const id = ('id' in item && item.id) || newId();
+  if (item.type === 'message') {
+    const l: LiveItem = { item: { type: 'agentMessage', id, text: '' }, started: true };
+    ctx.itemStarted({ ...l.item });
+    return l;
+  }
+  if (item.type === 'reasoning') {
+    const l: LiveItem = { item: { type: 'reasoning', id, summary: [], content: [] }, started: true };
+    ctx.itemStarted({ type: 'reasoning', id, summary: [], content: [] });
+    return l;
+  }
+  // Tool calls become items in their handlers; nothing to show while arguments stream.
+  return { item: { type: 'agentMessage', id, text: '' }, started: false };
+}
+
+function ensureLive(ctx: TurnContext, live: Map<number, LiveItem>, index: number, kind: 'agentMessage' | 'reasoning'): LiveItem {
+  let l = live.get(index);
+  if (!l) {
+    l = startLive(ctx, kind === 'agentMessage'
+      ? { type: 'message', role: 'assistant', content: [] }
+      : { type: 'reasoning', summary: [] });
+    live.set(index, l);
+  }
+  return l;
+}
+
+function onReasoningEvent(
+  ctx: TurnContext,
+  l: LiveItem,
+  ev: Extract<ModelEvent, { type: 'reasoning_summary_part_added' | 'reasoning_summary_delta' | 'reasoning_text_delta' }>,
+): void {
+  if (l.item.type !== 'reasoning') return;
+  const r = l.item;
+  const base = { turnId: ctx.turnId, itemId: r.id };
+  if (ev.type === 'reasoning_summary_part_added') {
+    while (r.summary.length <= ev.summaryIndex) r.summary.push('');
+    ctx.emit({ type: 'reasoning_summary_part_added', ...base, summaryIndex: ev.summaryIndex });
+  } else if (ev.type === 'reasoning_summary_delta') {
+    while (r.summary.length <= ev.summaryIndex) r.summary.push('');
+    r.summary[ev.summaryIndex] += ev.delta;
+    ctx.emit({ type: 'reasoning_summary_delta', ...base, summaryIndex: ev.summaryIndex, delta: ev.delta });
+  } else {
+    while (r.content.length <= ev.contentIndex) r.content.push('');
+    r.content[ev.contentIndex] += ev.delta;
+    ctx.emit({ type: 'reasoning_text_delta', ...base, contentIndex: ev.contentIndex, delta: ev.delta });
+  }
+}
+
+function finishLive(ctx: TurnContext, l: LiveItem | undefined, done: HistoryItem, calls: HistoryItem[]): void {
+  ctx.recordHistory([done]);
+  if (done.type === 'function_call' || done.type === 'custom_tool_call') {
+    calls.push(done);
+    return;
+  }
+  if (done.type === 'message') {
+    const text = done.content.map((c) => ('text' in c ? c.text : '')).join('');
+    const id = l?.item.id ?? done.id ?? newId();
+    if (!l?.started) ctx.itemStarted({ type: 'agentMessage', id, text: '' });
+    ctx.turnState.setLastAgentMessage(text);
+    ctx.itemCompleted({ type: 'agentMessage', id, text });
+    return;
+  }
+  if (done.type === 'reasoning') {
+    const id = l?.item.id ?? done.id ?? newId();
+    const summary = done.summary.map((s) => s.text);
+    const content = (done.content ?? []).map((c) => c.text);
+    const prev = l?.item.type === 'reasoning' ? l.item : null;
+    if (!l?.started) ctx.itemStarted({ type: 'reasoning', id, summary: [], content: [] });
+    ctx.itemCompleted({
+      type: 'reasoning',
+      id,
+      summary: summary.length ? summary : (prev?.summary ?? []),
+      content: content.length ? content : (prev?.content ?? []),
+    });
+  }
+}

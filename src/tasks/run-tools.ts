@@ -1,0 +1,49 @@
+import type { HistoryItem } from '../model/types.js';
+import { TurnAbortedError, type ToolCall, type ToolOutput } from '../tools/types.js';
+import type { TurnContext } from './task.js';
+
+type CallItem = Extract<HistoryItem, { type: 'function_call' | 'custom_tool_call' }>;
+
+function toToolCall(item: CallItem): ToolCall {
+  return item.type === 'function_call'
+    ? { callId: item.call_id, name: item.name, kind: 'function', input: item.arguments }
+    : { callId: item.call_id, name: item.name, kind: 'custom', input: item.input };
+}
+
+function toOutputItem(call: ToolCall, out: ToolOutput): HistoryItem {
+  return call.kind === 'function'
+    ? { type: 'function_call_output', call_id: call.callId, output: out.content }
+    : { type: 'custom_tool_call_output', call_id: call.callId, output: out.content };
+}
+
+/**
+ * Runs the model's tool calls and returns their outputs in call order. Calls run in parallel when
+ * every one of them is parallel-safe; otherwise one after another. Every call gets an output, even
+ * when the turn is aborted, because the model API requires each call to be answered.
+ */
+export async function runToolCalls(ctx: TurnContext, items: HistoryItem[]): Promise<HistoryItem[]> {
+  const calls = items.filter((i): i is CallItem => i.type === 'function_call' || i.type === 'custom_tool_call').map(toToolCall);
+  const toolCtx = ctx.toolContext();
+  const runOne = async (call: ToolCall): Promise<ToolOutput> => {
+    if (ctx.signal.aborted) return { success: false, content: 'aborted: the turn was interrupted' };
+    try {
+      return await ctx.tools.dispatch(call, toolCtx);
+    } catch (err) {
+      if (err instanceof TurnAbortedError) {
+        ctx.abortTurn();
+        return { success: false, content: 'aborted by the user' };
+      }
+      if (ctx.signal.aborted) return { success: false, content: 'aborted: the turn was interrupted' };
+      ctx.logger.warn({ err, tool: call.name }, 'tool call failed');
+      return { success: false, content: `error: ${(err as Error)?.message ?? String(err)}` };
+    }
+  };
+  const parallel = calls.length > 1 && calls.every((c) => ctx.tools.isParallelSafe(c.name));
+  const outputs: ToolOutput[] = [];
+  if (parallel) {
+    outputs.push(...(await Promise.all(calls.map(runOne))));
+  } else {
+    for (const call of calls) outputs.push(await runOne(call));
+  }
+  return calls.map((c, i) => toOutputItem(c, outputs[i]!));
+}

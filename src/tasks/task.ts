@@ -1,0 +1,47 @@
+import type { ModelInfo } from '../config/types.js';
+import type { SessionEvent } from '../core/events.js';
+import type { TurnItem, UserInput } from '../core/items.js';
+import type { ThreadSettings } from '../core/settings.js';
+import type { TurnState } from '../core/state/turn-state.js';
+import type { HistoryItem, ModelClient, RateLimitSnapshot, TokenUsage } from '../model/types.js';
+import type { ToolRegistry } from '../tools/registry.js';
+import type { ToolContext } from '../tools/types.js';
+import type { Logger } from '../util/logger.js';
+
+/**
+ * What a running task may do to its session. The Session implements it; tasks never touch
+ * session state directly, so every change goes through one persisted, event-emitting path.
+ */
+export interface TurnContext {
+  readonly threadId: string;
+  readonly turnId: string;
+  /** The settings this turn runs with (thread settings plus the turn's overrides). */
+  readonly settings: ThreadSettings;
+  readonly modelInfo: ModelInfo;
+  readonly signal: AbortSignal;
+  readonly turnState: TurnState;
+  readonly modelClient: ModelClient;
+  readonly tools: ToolRegistry;
+  readonly logger: Logger;
+  /** Emits an event that needs no persistence (deltas, usage, warnings). */
+  emit(event: SessionEvent): void;
+  /** Appends items to the model history (persisted before returning). */
+  recordHistory(items: HistoryItem[]): void;
+  /** The model history so far (a copy). */
+  history(): HistoryItem[];
+  itemStarted(item: TurnItem): void;
+  /** Persists, then emits `item_completed`. */
+  itemCompleted(item: TurnItem): void;
+  recordUsage(usage: TokenUsage): void;
+  setRateLimits(snapshot: RateLimitSnapshot): void;
+  /** Builds the ToolContext handed to tool handlers for this turn. */
+  toolContext(): ToolContext;
+  /** Aborts the turn (used when the user answers `cancel`). */
+  abortTurn(): void;
+}
+
+/** The contract every task (regular turn, compaction, review) shares. */
+export interface Task {
+  readonly kind: 'regular' | 'compact' | 'review';
+  run(ctx: TurnContext, input: UserInput[]): Promise<void>;
+}

@@ -1,0 +1,51 @@
+import type { ToolSpec } from '../model/types.js';
+import type { ToolCall, ToolContext, ToolHandler, ToolOutput } from './types.js';
+
+/** A handler plus the specs offered for it, per tool style. */
+export interface ToolEntry {
+  handler: ToolHandler;
+  /** Specs for Codex-style models; omit to not offer the tool to them. */
+  codex?: ToolSpec[];
+  /** Specs for other models. */
+  classic?: ToolSpec[];
+}
+
+/**
+ * The tools a turn can offer: chooses the specs for the model's tool style and dispatches calls
+ * by name. Unknown names go back to the model as a failed call instead of failing the turn.
+ */
+export class ToolRegistry {
+  private readonly byName = new Map<string, ToolHandler>();
+
+  constructor(private readonly entries: ToolEntry[]) {
+    for (const e of entries) {
+      for (const spec of [...(e.codex ?? []), ...(e.classic ?? [])]) this.byName.set(spec.name, e.handler);
+      this.byName.set(e.handler.name, e.handler);
+    }
+  }
+
+  /** The specs to offer a model of the given tool style. */
+  specs(style: 'codex' | 'classic'): ToolSpec[] {
+    const out: ToolSpec[] = [];
+    const seen = new Set<string>();
+    for (const e of this.entries) {
+      for (const spec of (style === 'codex' ? e.codex : e.classic) ?? []) {
+        if (seen.has(spec.name)) continue;
+        seen.add(spec.name);
+        out.push(spec);
+      }
+    }
+    return out;
+  }
+
+  /** Whether a call may run alongside other parallel-safe calls. */
+  isParallelSafe(name: string): boolean {
+    return this.byName.get(name)?.parallelSafe ?? false;
+  }
+
+  async dispatch(call: ToolCall, ctx: ToolContext): Promise<ToolOutput> {
+    const handler = this.byName.get(call.name);
+    if (!handler) return { success: false, content: `unsupported call: ${call.name}` };
+    return handler.handle(call, ctx);
+  }
+}

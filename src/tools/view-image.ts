@@ -1,0 +1,42 @@
+import { stat } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
+import type { ToolSpec } from '../model/types.js';
+import type { ToolCall, ToolContext, ToolHandler, ToolOutput } from './types.js';
+
+export const viewImageSpec: ToolSpec = {
+  type: 'function',
+  name: 'view_image',
+  description: 'Attach a local image (by filesystem path) to the conversation so you can see it.',
+  parameters: {
+    type: 'object',
+    properties: { path: { type: 'string', description: 'Local filesystem path to an image file' } },
+    required: ['path'],
+    additionalProperties: false,
+  },
+};
+
+/** `view_image`: checks the file and reports an imageView item; the model gets the path back. */
+export const viewImageHandler: ToolHandler = {
+  name: 'view_image',
+  parallelSafe: true,
+  async handle(call: ToolCall, ctx: ToolContext): Promise<ToolOutput> {
+    let path: unknown;
+    try {
+      path = (JSON.parse(call.input) as { path?: unknown }).path;
+    } catch {
+      return { success: false, content: 'failed to parse function arguments: expected JSON with a `path`' };
+    }
+    if (typeof path !== 'string' || !path) return { success: false, content: '`path` must be a non-empty string' };
+    const abs = isAbsolute(path) ? path : resolve(ctx.cwd, path);
+    try {
+      const s = await stat(abs);
+      if (!s.isFile()) return { success: false, content: `${abs} is not a file` };
+    } catch {
+      return { success: false, content: `unable to locate image at ${abs}` };
+    }
+    const item = { type: 'imageView' as const, id: call.callId, path: abs };
+    ctx.itemStarted(item);
+    ctx.itemCompleted(item);
+    return { success: true, content: 'attached local image path' };
+  },
+};
