@@ -1,0 +1,75 @@
+/** Params and results of `turn/start`, `turn/steer`, `turn/interrupt` and `review/start`. */
+import { z } from 'zod';
+import { wire } from './registry.js';
+import { AskForApproval, ReasoningEffort, ReasoningSummary, SandboxPolicy, UserInput } from './common.js';
+import { Turn } from './thread.js';
+
+/** Starts a turn. The overrides stick: later turns of the thread keep them. */
+export const TurnStartParams = wire(
+  'TurnStartParams',
+  z.object({
+    threadId: z.string(),
+    input: z.array(UserInput),
+    cwd: z.string().nullish(),
+    approvalPolicy: AskForApproval.nullish(),
+    sandboxPolicy: SandboxPolicy.nullish(),
+    model: z.string().nullish(),
+    effort: ReasoningEffort.nullish(),
+    summary: ReasoningSummary.nullish(),
+    /** A JSON Schema the final agent message must follow. */
+    outputSchema: z.unknown().optional(),
+  }),
+);
+export const TurnStartResponse = wire(
+  'TurnStartResponse',
+  z.object({ turn: Turn }),
+  'The new turn, status `inProgress`, without items.',
+);
+
+export const TurnSteerParams = wire(
+  'TurnSteerParams',
+  z.object({
+    threadId: z.string(),
+    input: z.array(UserInput),
+    /** Must name the running turn, or the request fails with `turn_id_mismatch`. */
+    expectedTurnId: z.string(),
+  }),
+  'Adds input to the running turn; the model sees it at its next step.',
+);
+export const TurnSteerResponse = wire('TurnSteerResponse', z.object({ turnId: z.string() }));
+
+export const TurnInterruptParams = wire(
+  'TurnInterruptParams',
+  z.object({ threadId: z.string(), turnId: z.string() }),
+);
+export const TurnInterruptResponse = wire(
+  'TurnInterruptResponse',
+  z.object({}),
+  'The turn then ends with `turn/completed`, status `interrupted`.',
+);
+
+/** What to review. */
+export const ReviewTarget = wire(
+  'ReviewTarget',
+  z.discriminatedUnion('type', [
+    z.object({ type: z.literal('uncommittedChanges') }),
+    z.object({ type: z.literal('baseBranch'), branch: z.string() }),
+    z.object({ type: z.literal('commit'), sha: z.string(), title: z.string().nullish() }),
+    z.object({ type: z.literal('custom'), instructions: z.string() }),
+  ]),
+);
+
+export const ReviewDelivery = wire('ReviewDelivery', z.enum(['inline']));
+
+export const ReviewStartParams = wire(
+  'ReviewStartParams',
+  z.object({ threadId: z.string(), target: ReviewTarget, delivery: ReviewDelivery.nullish() }),
+);
+export const ReviewStartResponse = wire(
+  'ReviewStartResponse',
+  z.object({
+    turn: Turn,
+    /** The thread the review runs in (the same thread for `inline` delivery). */
+    reviewThreadId: z.string(),
+  }),
+);
