@@ -1,0 +1,95 @@
+import { lstatSync, realpathSync } from 'node:fs';
+import path from 'node:path';
+import type { SandboxPolicy } from '../types.js';
+import type { PatchPlan } from './plan.js';
+
+/** Whether a plan only writes where the sandbox allows. `paths` are the absolute offenders. */
+export type PatchPathCheck = { ok: true } | { ok: false; reason: string; paths: string[] };
+
+/** Every absolute path a plan writes or removes (move sources and targets included), deduplicated. */
+export function planPaths(plan: PatchPlan): string[] {
+  const out = new Set<string>();
+  for (const f of plan.files) {
+    out.add(f.path);
+    if (f.movePath !== null) out.add(f.movePath);
+  }
+  return [...out];
+}
+
+/**
+ * The directories a `workspaceWrite` policy lets a patch write under: `cwd`, the policy's
+ * `writableRoots`, and (unless excluded, as the shell sandbox does) `/tmp` and `$TMPDIR`.
+ */
+export function writableRoots(policy: Extract<SandboxPolicy, { type: 'workspaceWrite' }>, cwd: string): string[] {
+  const roots = [cwd, ...policy.writableRoots.map((r) => path.resolve(cwd, r))];
+  if (!policy.excludeSlashTmp) roots.push('/tmp');
+  const tmpdir = process.env.TMPDIR;
+  if (!policy.excludeTmpdirEnvVar && tmpdir) roots.push(tmpdir);
+  return roots;
+}
+
+/**
+ * Tells whether every path of `plan` is inside the writable roots of `policy`. `dangerFullAccess`
+ * allows everything and `readOnly` nothing. Paths are compared after resolving symlinks of their
+ * deepest existing ancestor (the file itself when it exists), so neither `..`, an absolute path, a
+ * symlinked directory nor a symlinked file can reach outside; a dangling symlink is refused.
+ */
+export function checkPatchPaths(plan: PatchPlan, policy: SandboxPolicy, cwd: string): PatchPathCheck {
+  if (policy.type === 'dangerFullAccess') return { ok: true };
+  const paths = planPaths(plan);
+  if (policy.type === 'readOnly') {
+    return { ok: false, reason: 'the sandbox is read-only: the patch may not write any file', paths };
+  }
+  const roots = writableRoots(policy, cwd).map(realOrResolved);
+  const outside = paths.filter((p) => {
+    const real = resolveReal(path.resolve(cwd, p));
+    return real === null || !roots.some((root) => isWithin(real, root));
+  });
+  if (outside.length === 0) return { ok: true };
+  return {
+    ok: false,
+    reason: `the patch writes outside the writable roots (${roots.join(', ')}): ${outside.join(', ')}`,
+    paths: outside,
+  };
+}
+
+/** Whether `p` is `root` or below it (both absolute and normalised). */
+export function isWithin(p: string, root: string): boolean {
+  const rel = path.relative(root, p);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
+}
+
+function realOrResolved(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return path.resolve(p);
+  }
+}
+
+/**
+ * Resolves symlinks in the deepest existing ancestor of `abs` and re-appends the missing tail.
+ * Null when the path cannot be resolved safely (a dangling symlink, an unreadable directory).
+ */
+export function resolveReal(abs: string): string | null {
+  let existing = abs;
+  const tail: string[] = [];
+  for (;;) {
+    try {
+      lstatSync(existing);
+      break;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') return null;
+      const parent = path.dirname(existing);
+      if (parent === existing) break;
+      tail.unshift(path.basename(existing));
+      existing = parent;
+    }
+  }
+  try {
+    return path.join(realpathSync(existing), ...tail);
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,103 @@
+import { existsSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { TurnDiffTracker } from '../types.js';
+import { renderGitFileDiff, type FileSide } from './git-file-diff.js';
+
+/**
+ * Tracks the files one turn changes and renders them as a single git-style diff.
+ *
+ * The diff is path-based: each path's content when the turn first touched it is compared with
+ * what is on disk now, so any sequence of writes, deletes and re-creations shows its net effect.
+ * A recorded move whose source is now gone and whose destination is new is shown as a rename.
+ * Callers snapshot both sides of a move with `onBeforeChange` before moving.
+ */
+export class TurnDiffTrackerImpl implements TurnDiffTracker {
+  /** Content of each path before the turn touched it (null: did not exist). */
+  private readonly baselines = new Map<string, Promise<FileSide | null>>();
+  /** Current path → the path its content was first moved from. */
+  private readonly movedFrom = new Map<string, string>();
+  private readonly displayRoot: string;
+
+  /** `root` is the turn's cwd; diff paths are relative to its git repository root, else to it. */
+  constructor(root: string) {
+    const resolved = path.resolve(root);
+    this.displayRoot = findGitRoot(resolved) ?? resolved;
+  }
+
+  /** Snapshots each path the first time the turn touches it; later calls keep the first snapshot. */
+  async onBeforeChange(absPaths: string[]): Promise<void> {
+    const pending: Promise<FileSide | null>[] = [];
+    for (const p of absPaths) {
+      const abs = path.resolve(p);
+      let snap = this.baselines.get(abs);
+      if (!snap) {
+        snap = readSide(abs);
+        this.baselines.set(abs, snap);
+      }
+      pending.push(snap);
+    }
+    await Promise.all(pending);
+  }
+
+  /** Records that `fromAbs` now lives at `toAbs`; chained moves keep the first origin. */
+  onMove(fromAbs: string, toAbs: string): void {
+    const from = path.resolve(fromAbs);
+    const to = path.resolve(toAbs);
+    if (from === to) return;
+    const origin = this.movedFrom.get(from) ?? from;
+    this.movedFrom.delete(from);
+    if (origin !== to) this.movedFrom.set(to, origin);
+    // A destination nobody snapshotted is assumed new: its earlier content is unknowable now.
+    if (!this.baselines.has(to)) this.baselines.set(to, Promise.resolve(null));
+  }
+
+  /** The net change of every touched file, sorted by path, git-style; '' when nothing changed. */
+  async unifiedDiff(): Promise<string> {
+    const sides = new Map<string, { before: FileSide | null; after: FileSide | null }>();
+    for (const [abs, snap] of this.baselines) sides.set(abs, { before: await snap, after: await readSide(abs) });
+
+    const parts: { sortKey: string; text: string }[] = [];
+    const paired = new Set<string>();
+    for (const [to, from] of this.movedFrom) {
+      const dst = sides.get(to);
+      const src = sides.get(from);
+      if (!dst || !src || dst.before !== null || dst.after === null || src.before === null || src.after !== null) continue;
+      paired.add(to).add(from);
+      const newPath = this.display(to);
+      parts.push({
+        sortKey: newPath,
+        text: renderGitFileDiff({ oldPath: this.display(from), newPath, before: src.before, after: dst.after }),
+      });
+    }
+    for (const [abs, { before, after }] of sides) {
+      if (paired.has(abs)) continue;
+      const p = this.display(abs);
+      parts.push({ sortKey: p, text: renderGitFileDiff({ oldPath: p, newPath: p, before, after }) });
+    }
+    parts.sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
+    return parts.map((p) => p.text).join('');
+  }
+
+  private display(abs: string): string {
+    return path.relative(this.displayRoot, abs).split(path.sep).join('/');
+  }
+}
+
+/** The nearest directory at or above `dir` holding a `.git` entry (directory or worktree file). */
+export function findGitRoot(dir: string): string | null {
+  for (let d = dir; ; d = path.dirname(d)) {
+    if (existsSync(path.join(d, '.git'))) return d;
+    if (path.dirname(d) === d) return null;
+  }
+}
+
+async function readSide(abs: string): Promise<FileSide | null> {
+  try {
+    const st = await stat(abs);
+    if (!st.isFile()) return null;
+    return { content: await readFile(abs), mode: st.mode & 0o100 ? '100755' : '100644' };
+  } catch {
+    return null;
+  }
+}
