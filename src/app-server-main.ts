@@ -74,7 +74,10 @@ export async function startAppServer(opts: AppServerOptions): Promise<void> {
     if (stopping) return;
     stopping = true;
     try {
+      // Answer what was asked before the input ended, then stop the threads.
+      await rpc.drain();
       await threads.shutdown();
+      await rpc.drain();
       store.close();
     } catch (err) {
       logger.error({ err }, 'shutdown failed');

@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** A JSON-RPC message as read from the daemon's stdout. */
@@ -17,9 +19,14 @@ export class RpcResponseError extends Error {
   }
 }
 
-/** Path of the `bin/agentd` launcher of this package. */
+/** Path of the `bin/agentd` launcher of this package (from src/ or dist/src/). */
 export function agentdBin(): string {
-  return fileURLToPath(new URL('../../../bin/agentd', import.meta.url));
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'bin', 'agentd'))) return join(dir, 'bin', 'agentd');
+    dir = dirname(dir);
+  }
+  throw new Error('cannot find bin/agentd above ' + fileURLToPath(import.meta.url));
 }
 
 export interface SpawnOptions {
@@ -52,8 +59,9 @@ export class DaemonClient {
     child.stdout!.on('data', (chunk: string) => this.onData(chunk));
     child.stderr?.setEncoding('utf8');
     this.exitPromise = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-    child.once('exit', () => {
-      for (const p of this.pending.values()) p.reject(new Error('agentd exited'));
+    child.once('exit', (code, signal) => {
+      const tail = this.stderr.join('').slice(-2000);
+      for (const p of this.pending.values()) p.reject(new Error(`agentd exited (code ${code}, signal ${signal})${tail ? `: ${tail}` : ''}`));
       this.pending.clear();
     });
   }

@@ -12,7 +12,7 @@ export interface DemoOptions {
   logLevel?: string;
 }
 
-const PROMPT = 'Look at hello.txt in this workspace, then add a friendly second line to it and write a NOTES.md.';
+const PROMPT = 'Look at hello.txt in this workspace, then add a friendly second line to it and write notes/NOTES.md.';
 
 /** Counts the tool outputs already in a request, to script the conversation's steps. */
 function toolOutputs(req: RecordedRequest): number {
@@ -32,7 +32,7 @@ export function demoResponder(req: RecordedRequest): MockTurn {
         output: [
           { type: 'reasoning', summary: ['I should read the file before editing it.'] },
           { type: 'text', text: "Let me look at the workspace first.", chunks: 4 },
-          { type: 'function_call', name: 'exec_command', arguments: { cmd: 'ls && cat hello.txt' }, callId: 'call_ls' },
+          { type: 'function_call', name: 'exec_command', arguments: { cmd: 'mkdir -p notes && ls && cat hello.txt' }, callId: 'call_ls' },
         ],
       };
     case 1:
@@ -49,7 +49,7 @@ export function demoResponder(req: RecordedRequest): MockTurn {
               '@@',
               ' Hello from agentd!',
               '+Have a wonderful day.',
-              '*** Add File: NOTES.md',
+              '*** Add File: notes/NOTES.md',
               '+# Notes',
               '+',
               '+This file was written by the agentd demo.',
@@ -64,7 +64,7 @@ export function demoResponder(req: RecordedRequest): MockTurn {
         output: [
           {
             type: 'text',
-            text: 'Done. I read hello.txt, added a friendly second line, and created NOTES.md describing the change.',
+            text: 'Done. I read hello.txt, added a friendly second line, and created notes/NOTES.md describing the change.',
             chunks: 12,
           },
         ],
@@ -135,8 +135,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
         break;
       case 'item/commandExecution/outputDelta':
         endStream();
-        out(m.params.delta.replace(/^/gm, '  | '));
-        if (!m.params.delta.endsWith('\n')) out('\n');
+        for (const line of String(m.params.delta).split('\n')) if (line) out(`  | ${line}\n`);
         break;
       case 'item/completed':
         endStream();

@@ -69,17 +69,22 @@ describe('a turn against the mock model', () => {
   });
 
   it('interrupts a turn when turn/interrupt follows turn/start at once', async () => {
-    const c = await h.start();
-    const t = await c.request('thread/start', { ephemeral: true });
-    h.mock.enqueue({ output: [{ type: 'text', text: 'never finishes', chunks: 2 }], fault: { hang: true } });
-    const turnId = await startTurn(c, t.thread.id, 'hang please');
-    await c.request('turn/interrupt', { threadId: t.thread.id, turnId });
-    const done = await turnCompleted(c, turnId);
-    expect(done.status).toBe('interrupted');
-    // The thread is usable again.
-    const next = await startTurn(c, t.thread.id, 'again');
-    expect((await turnCompleted(c, next)).status).toBe('completed');
-    await c.close();
+    // A mock of its own: the hanging response may stay queued if the interrupt wins the race.
+    const own = await createHarness();
+    try {
+      const c = await own.start();
+      const t = await c.request('thread/start', { ephemeral: true });
+      for (let i = 0; i < 5; i++) {
+        own.mock.enqueue({ output: [{ type: 'text', text: 'never finishes', chunks: 2 }], fault: { hang: true } });
+        const turnId = await startTurn(c, t.thread.id, `hang please ${i}`);
+        await c.request('turn/interrupt', { threadId: t.thread.id, turnId });
+        const done = await turnCompleted(c, turnId);
+        expect(done.status).toBe('interrupted');
+      }
+      await c.close();
+    } finally {
+      await own.cleanup();
+    }
   });
 
   it('aborts the model request when a streaming turn is interrupted', async () => {
