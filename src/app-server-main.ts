@@ -32,12 +32,15 @@ export async function startAppServer(opts: AppServerOptions): Promise<void> {
   for (const w of warnings) logger.warn({ path: w.path }, w.summary);
   const store = ThreadStore.open(config.home, logger);
   const clients = new Map<string, ModelClient>();
+  // Base delay of the retry backoff; `AGENTD_RETRY_BASE_MS` tunes it (tests make it tiny).
+  const retryEnv = Number(process.env.AGENTD_RETRY_BASE_MS);
+  const retryBaseMs = Number.isFinite(retryEnv) && retryEnv > 0 ? retryEnv : undefined;
   const modelClientFor = (id: string): ModelClient => {
     let c = clients.get(id);
     if (!c) {
       const settings = config.providers[id];
       if (!settings) throw new Error(`unknown model provider: ${id}`);
-      c = createModelClient(settings, logger);
+      c = createModelClient(settings, logger, { backoffBaseMs: retryBaseMs });
       clients.set(id, c);
     }
     return c;
