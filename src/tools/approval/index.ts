@@ -1,0 +1,7 @@
+export { isKnownSafeCommand, isSafeSimpleCommand } from './safe-commands.js';
+export {
+  decideCommandApproval,
+  decideRetryAfterDenial,
+  type CommandApprovalDecision,
+  type CommandApprovalInput,
+} from './decide.js';

@@ -1,0 +1,46 @@
+import type { SandboxPolicy } from '../types.js';
+import { probeSandbox, type SandboxProbe } from '../sandbox/probe.js';
+import { policyNeedsSandbox, wrapCommand } from '../sandbox/wrap.js';
+import { effectiveExitCode, runCommand } from './exec.js';
+import { defaultCommandEnv } from './runtime.js';
+
+/** Params of the `command/exec` RPC. */
+export interface StandaloneExecOptions {
+  command: string[];
+  cwd: string;
+  /** Added to (and overriding) the daemon's environment. */
+  env?: Record<string, string>;
+  sandboxPolicy: SandboxPolicy;
+  timeoutMs?: number;
+  /** Injected in tests. */
+  probe?: () => Promise<SandboxProbe>;
+}
+
+/** Error thrown when a sandbox is required but bwrap cannot run. */
+export class SandboxUnavailableError extends Error {
+  constructor(reason: string | undefined) {
+    super(`the sandbox is unavailable, refusing to run the command unsandboxed: ${reason ?? 'unknown reason'}`);
+    this.name = 'SandboxUnavailableError';
+  }
+}
+
+/**
+ * Runs one command outside any thread (no item, no approval), sandboxed per policy. Timeouts
+ * report exit code 124, signals 128+N.
+ */
+export async function execStandalone(opts: StandaloneExecOptions): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  if (opts.command.length === 0) throw new Error('command must not be empty');
+  if (policyNeedsSandbox(opts.sandboxPolicy)) {
+    const probe = await (opts.probe ?? probeSandbox)();
+    if (!probe.available) throw new SandboxUnavailableError(probe.reason);
+  }
+  const env = { ...defaultCommandEnv(), ...opts.env };
+  const { argv } = wrapCommand(opts.command, { policy: opts.sandboxPolicy, cwd: opts.cwd, env });
+  const r = await runCommand({
+    argv,
+    cwd: opts.cwd,
+    env,
+    ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+  });
+  return { exitCode: effectiveExitCode(r), stdout: r.stdout, stderr: r.stderr };
+}

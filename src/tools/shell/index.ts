@@ -1,0 +1,17 @@
+export { runCommand, effectiveExitCode, type ExecResult, type RunCommandOptions, type OutputStream } from './exec.js';
+export { truncateForModel, approxTokenCount, type TruncationLimit } from './truncate.js';
+export {
+  splitShellWords,
+  joinShellWords,
+  extractShellScript,
+  parseCommandActions,
+  displayCommand,
+  canonicalCommand,
+  type ShellWrapper,
+} from './command-parse.js';
+export { ProcessSessionManager, UnknownSessionError, type SessionPoll, type SessionStartOptions } from './process-sessions.js';
+export { ShellRuntime, defaultCommandEnv, type ShellRuntimeOptions } from './runtime.js';
+export { createShellHandlers, shellToolHandlers, formatExecOutput, type ShellHandlers } from './handlers.js';
+export { shellToolSpecs } from './specs.js';
+export { execStandalone, SandboxUnavailableError, type StandaloneExecOptions } from './command-exec.js';
+export { killAllProcessGroups, liveProcessGroups } from './process-group.js';

@@ -1,0 +1,243 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { StringDecoder } from 'node:string_decoder';
+import { HeadTailBuffer } from './output-buffer.js';
+import { KILL_GRACE_MS, OUTPUT_BUFFER_CHARS, PIPE_DRAIN_TIMEOUT_MS } from './exec.js';
+import { killProcessGroup, registerProcessGroup, signalProcessGroup, unregisterProcessGroup } from './process-group.js';
+
+/** Yield bounds, as Codex's unified exec clamps them. */
+export const MIN_YIELD_MS = 250;
+export const MAX_YIELD_MS = 30_000;
+/** Default cap on concurrently kept sessions. */
+export const DEFAULT_MAX_SESSIONS = 64;
+
+/** What a poll of a session saw. */
+export interface SessionPoll {
+  /** Set while the process still runs (pass it to `write`); null once it has exited. */
+  sessionId: number | null;
+  /** The OS pid of the session's leader (bwrap when sandboxed). */
+  pid: number | null;
+  /** Output produced since the previous poll (stdout and stderr merged, bounded). */
+  output: string;
+  exitCode: number | null;
+  signal: string | null;
+  running: boolean;
+  /** The poll was cut short by its abort signal (the session was killed). */
+  aborted: boolean;
+  wallTimeMs: number;
+}
+
+/** How to start a session. `argv` is already sandbox-wrapped if it should be. */
+export interface SessionStartOptions {
+  argv: string[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  yieldMs: number;
+  /** Aborting during this first poll kills the session. */
+  signal?: AbortSignal;
+  /** Receives output as it arrives during this poll. */
+  onOutput?(text: string): void;
+}
+
+/** Thrown by `write` for an id that is unknown or whose process is gone. */
+export class UnknownSessionError extends Error {
+  constructor(readonly sessionId: number) {
+    super(`unknown session id ${sessionId}: the process has exited or was never started`);
+    this.name = 'UnknownSessionError';
+  }
+}
+
+interface Session {
+  id: number;
+  child: ChildProcess;
+  pgid: number | undefined;
+  pending: HeadTailBuffer;
+  exitCode: number | null;
+  signal: string | null;
+  /** Resolves once the process exited and its pipes closed (or the drain timed out). */
+  done: Promise<void>;
+  isDone: boolean;
+  lastUsed: number;
+  listener: ((text: string) => void) | null;
+}
+
+function clampYield(ms: number): number {
+  return Math.min(MAX_YIELD_MS, Math.max(MIN_YIELD_MS, Number.isFinite(ms) ? ms : MIN_YIELD_MS));
+}
+
+/**
+ * Long-running commands for `exec_command`/`write_stdin`: each runs with pipes in its own process
+ * group; a call collects output until its yield time passes or the process exits. A session ends
+ * (and is forgotten after reporting its exit) when its process exits.
+ */
+export class ProcessSessionManager {
+  private readonly sessions = new Map<number, Session>();
+  private nextId = 1;
+  private readonly maxSessions: number;
+  private readonly bufferChars: number;
+
+  constructor(opts: { maxSessions?: number; bufferChars?: number } = {}) {
+    this.maxSessions = opts.maxSessions ?? DEFAULT_MAX_SESSIONS;
+    this.bufferChars = opts.bufferChars ?? OUTPUT_BUFFER_CHARS;
+  }
+
+  /** Number of sessions kept (running, or exited but not yet reported). */
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  /** Whether `id` names a kept session. */
+  has(id: number): boolean {
+    return this.sessions.has(id);
+  }
+
+  /** Starts a command and collects its output for up to `yieldMs`. */
+  async start(opts: SessionStartOptions): Promise<SessionPoll> {
+    this.evictIfFull();
+    const session = this.spawnSession(opts);
+    return this.poll(session, opts.yieldMs, opts.signal, opts.onOutput);
+  }
+
+  /** Writes `chars` to the session's stdin (if any) and collects output for up to `yieldMs`. */
+  async write(
+    id: number,
+    chars: string,
+    yieldMs: number,
+    opts: { signal?: AbortSignal; onOutput?(text: string): void } = {},
+  ): Promise<SessionPoll> {
+    const session = this.sessions.get(id);
+    if (!session) throw new UnknownSessionError(id);
+    if (chars.length > 0 && !session.isDone && session.child.stdin?.writable) {
+      session.child.stdin.write(chars);
+    }
+    return this.poll(session, yieldMs, opts.signal, opts.onOutput);
+  }
+
+  /** Kills one session's process group. */
+  kill(id: number): void {
+    const s = this.sessions.get(id);
+    if (s) this.killSession(s);
+  }
+
+  /** Kills every session (daemon or thread shutdown). */
+  killAll(): void {
+    for (const s of this.sessions.values()) this.killSession(s);
+    this.sessions.clear();
+  }
+
+  private killSession(s: Session): void {
+    if (s.pgid !== undefined && !s.isDone) killProcessGroup(s.pgid, KILL_GRACE_MS);
+  }
+
+  /** Makes room: drops exited sessions first, then kills the least recently used one. */
+  private evictIfFull(): void {
+    if (this.sessions.size < this.maxSessions) return;
+    const all = [...this.sessions.values()].sort((a, b) => a.lastUsed - b.lastUsed);
+    const victim = all.find((s) => s.isDone) ?? all[0];
+    if (!victim) return;
+    this.killSession(victim);
+    this.sessions.delete(victim.id);
+  }
+
+  private spawnSession(opts: SessionStartOptions): Session {
+    const child = spawn(opts.argv[0] ?? '', opts.argv.slice(1), {
+      cwd: opts.cwd,
+      env: opts.env,
+      detached: true,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const pgid = child.pid;
+    if (pgid !== undefined) registerProcessGroup(pgid);
+    let markDone!: () => void;
+    const session: Session = {
+      id: this.nextId++,
+      child,
+      pgid,
+      pending: new HeadTailBuffer(this.bufferChars),
+      exitCode: null,
+      signal: null,
+      done: new Promise<void>((r) => (markDone = r)),
+      isDone: false,
+      lastUsed: Date.now(),
+      listener: null,
+    };
+    const finish = (): void => {
+      if (session.isDone) return;
+      session.isDone = true;
+      if (pgid !== undefined) unregisterProcessGroup(pgid);
+      markDone();
+    };
+    const push = (text: string): void => {
+      if (!text) return;
+      session.pending.push(text);
+      session.listener?.(text);
+    };
+    for (const stream of [child.stdout, child.stderr]) {
+      const dec = new StringDecoder('utf8');
+      stream?.on('data', (chunk: Buffer) => push(dec.write(chunk)));
+      stream?.on('end', () => push(dec.end()));
+    }
+    child.stdin?.on('error', () => {
+      // EPIPE after the process exited: the write simply has no reader.
+    });
+    child.on('error', (err) => {
+      push(`${err.message}\n`);
+      session.exitCode = 127;
+      if (pgid === undefined) finish();
+    });
+    child.on('exit', (code, sig) => {
+      session.exitCode = code;
+      session.signal = sig;
+      if (pgid !== undefined) signalProcessGroup(pgid, 'SIGKILL');
+      setTimeout(() => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        finish();
+      }, PIPE_DRAIN_TIMEOUT_MS).unref();
+    });
+    child.on('close', finish);
+    this.sessions.set(session.id, session);
+    return session;
+  }
+
+  private async poll(
+    session: Session,
+    yieldMs: number,
+    signal?: AbortSignal,
+    onOutput?: (text: string) => void,
+  ): Promise<SessionPoll> {
+    const started = Date.now();
+    session.lastUsed = started;
+    session.listener = onOutput ?? null;
+    let aborted = false;
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    await new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, clampYield(yieldMs));
+      void session.done.then(resolve);
+      if (signal) {
+        onAbort = () => {
+          aborted = true;
+          this.killSession(session);
+          void session.done.then(resolve);
+        };
+        if (signal.aborted) onAbort();
+        else signal.addEventListener('abort', onAbort, { once: true });
+      }
+    });
+    clearTimeout(timer);
+    if (signal && onAbort) signal.removeEventListener('abort', onAbort);
+    session.listener = null;
+    const running = !session.isDone;
+    if (!running) this.sessions.delete(session.id);
+    return {
+      sessionId: running ? session.id : null,
+      pid: session.pgid ?? null,
+      output: session.pending.drain(),
+      exitCode: session.exitCode,
+      signal: session.signal,
+      running,
+      aborted,
+      wallTimeMs: Date.now() - started,
+    };
+  }
+}

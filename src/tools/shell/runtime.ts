@@ -1,0 +1,198 @@
+import type { CommandAction, TurnItem } from '../../core/items.js';
+import { TurnAbortedError, type ApprovalDecision, type ToolContext } from '../types.js';
+import { decideCommandApproval, decideRetryAfterDenial } from '../approval/decide.js';
+import { isLikelySandboxDenial } from '../sandbox/denial.js';
+import { probeSandbox, type SandboxProbe } from '../sandbox/probe.js';
+import { policyNeedsSandbox, wrapCommand } from '../sandbox/wrap.js';
+import { canonicalCommand, displayCommand, parseCommandActions } from './command-parse.js';
+import { ProcessSessionManager } from './process-sessions.js';
+
+/** How one attempt is to be run. `argv` is already sandbox-wrapped when `sandboxed`. */
+export interface AttemptPlan {
+  argv: string[];
+  sandboxed: boolean;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** Streams output to the client as `item/commandExecution/outputDelta`. */
+  onOutput(text: string): void;
+}
+
+/** The part of an attempt's outcome the shared flow needs; executors add their own fields. */
+export interface AttemptResult {
+  /** null while still running, or when killed. */
+  exitCode: number | null;
+  /** Output of this attempt (bounded). */
+  output: string;
+  durationMs: number;
+  timedOut: boolean;
+  aborted: boolean;
+  /** A session that is still running after its first yield. */
+  running: boolean;
+  /** Shown as the item's `processId` (exec sessions). */
+  processId?: string | null;
+}
+
+/** What one command call came to. */
+export type CommandOutcome<R> =
+  | { kind: 'ran'; result: R; sandboxed: boolean }
+  | { kind: 'declined'; message: string }
+  | { kind: 'rejected'; message: string };
+
+/** One command call, as the handlers describe it. */
+export interface CommandRequest {
+  itemId: string;
+  argv: string[];
+  cwd: string;
+  escalationRequested: boolean;
+  justification?: string;
+}
+
+/** Options of the shared runtime (tests inject the probe and environment). */
+export interface ShellRuntimeOptions {
+  probe?: () => Promise<SandboxProbe>;
+  sessions?: ProcessSessionManager;
+  /** The environment commands run with; defaults to the daemon's plus non-interactive settings. */
+  env?: () => NodeJS.ProcessEnv;
+}
+
+/** Message to the model when the user declines a command. */
+export const DECLINED_MESSAGE = 'exec command rejected by user';
+const RETRY_REASON = 'command failed in the sandbox; retry without it?';
+
+/** The default command environment: the daemon's, made non-interactive (no pagers, no colours). */
+export function defaultCommandEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, NO_COLOR: '1', TERM: 'dumb', PAGER: 'cat', GIT_PAGER: 'cat' };
+}
+
+/**
+ * The flow every command tool shares: item start → approval decision (and question) → sandboxed
+ * or unsandboxed attempt → on a likely sandbox denial, an optional approved retry without it →
+ * item completion. Executors only say how to run an attempt.
+ */
+export class ShellRuntime {
+  /** Long-running `exec_command` sessions. */
+  readonly sessions: ProcessSessionManager;
+  private readonly probe: () => Promise<SandboxProbe>;
+  private readonly env: () => NodeJS.ProcessEnv;
+
+  constructor(opts: ShellRuntimeOptions = {}) {
+    this.sessions = opts.sessions ?? new ProcessSessionManager();
+    this.probe = opts.probe ?? probeSandbox;
+    this.env = opts.env ?? defaultCommandEnv;
+  }
+
+  /** Runs one command call through the shared flow; throws TurnAbortedError on `cancel`. */
+  async execute<R extends AttemptResult>(
+    ctx: ToolContext,
+    req: CommandRequest,
+    attempt: (plan: AttemptPlan) => Promise<R>,
+  ): Promise<CommandOutcome<R>> {
+    const command = displayCommand(req.argv);
+    const commandActions = parseCommandActions(req.argv);
+    const base = { type: 'commandExecution' as const, id: req.itemId, command, cwd: req.cwd, commandActions };
+    const complete = (fields: Partial<Extract<TurnItem, { type: 'commandExecution' }>>): void => {
+      ctx.itemCompleted({ ...base, status: 'completed', ...fields });
+    };
+    ctx.itemStarted({ ...base, status: 'inProgress' });
+
+    const probe = policyNeedsSandbox(ctx.sandboxPolicy) ? await this.probe() : { available: true };
+    const decision = decideCommandApproval({
+      argv: req.argv,
+      approvalPolicy: ctx.approvalPolicy,
+      sandboxPolicy: ctx.sandboxPolicy,
+      sandboxAvailable: probe.available,
+      ...(probe.reason !== undefined ? { sandboxUnavailableReason: probe.reason } : {}),
+      escalationRequested: req.escalationRequested,
+      ...(req.justification !== undefined ? { justification: req.justification } : {}),
+    });
+
+    let sandboxed: boolean;
+    switch (decision.action) {
+      case 'reject':
+        complete({ status: 'failed', aggregatedOutput: decision.reason });
+        return { kind: 'rejected', message: decision.reason };
+      case 'run-sandboxed':
+        sandboxed = true;
+        break;
+      case 'run-unsandboxed':
+        sandboxed = false;
+        break;
+      case 'ask': {
+        const answer = await this.ask(ctx, req, command, commandActions, decision.reason);
+        if (answer !== 'accept') {
+          complete({ status: 'declined' });
+          if (answer === 'cancel') throw new TurnAbortedError();
+          return { kind: 'declined', message: DECLINED_MESSAGE };
+        }
+        sandboxed = decision.onAccept === 'sandboxed';
+        break;
+      }
+    }
+
+    const run = (inSandbox: boolean): Promise<R> => {
+      const env = this.env();
+      const argv = inSandbox
+        ? wrapCommand(req.argv, { policy: ctx.sandboxPolicy, cwd: req.cwd, env }).argv
+        : req.argv;
+      return attempt({
+        argv,
+        sandboxed: inSandbox,
+        cwd: req.cwd,
+        env,
+        onOutput: (text) => ctx.commandOutputDelta(req.itemId, text),
+      });
+    };
+
+    let result = await run(sandboxed);
+    if (
+      sandboxed &&
+      !result.running &&
+      !result.timedOut &&
+      !result.aborted &&
+      !ctx.signal.aborted &&
+      isLikelySandboxDenial(result.exitCode, result.output) &&
+      decideRetryAfterDenial(ctx.approvalPolicy) === 'ask'
+    ) {
+      const answer = await this.ask(ctx, req, command, commandActions, RETRY_REASON);
+      if (answer === 'cancel') {
+        complete({ status: 'declined', aggregatedOutput: result.output, exitCode: result.exitCode, durationMs: result.durationMs });
+        throw new TurnAbortedError();
+      }
+      if (answer === 'accept') {
+        sandboxed = false;
+        result = await run(false);
+      }
+    }
+
+    const failed = result.aborted || result.timedOut || (!result.running && result.exitCode !== 0);
+    complete({
+      status: failed ? 'failed' : 'completed',
+      aggregatedOutput: result.output,
+      exitCode: result.exitCode,
+      durationMs: result.durationMs,
+      ...(result.processId !== undefined ? { processId: result.processId } : {}),
+    });
+    return { kind: 'ran', result, sandboxed };
+  }
+
+  /** Asks the user; `acceptForSession` counts as accept (the context remembers the keys). */
+  private async ask(
+    ctx: ToolContext,
+    req: CommandRequest,
+    command: string,
+    commandActions: CommandAction[],
+    reason: string | undefined,
+  ): Promise<'accept' | 'decline' | 'cancel'> {
+    const decision: ApprovalDecision = await ctx.requestApproval({
+      kind: 'command',
+      itemId: req.itemId,
+      command,
+      cwd: req.cwd,
+      commandActions,
+      reason: reason ?? null,
+      sessionKeys: [canonicalCommand(req.argv)],
+    });
+    if (decision === 'accept' || decision === 'acceptForSession') return 'accept';
+    return decision;
+  }
+}
