@@ -10,6 +10,7 @@ import { ThreadStore } from './store/thread-store.js';
 import { buildToolRegistry } from './tools/default-registry.js';
 import { TurnDiffTrackerImpl } from './tools/diff/turn-diff-tracker.js';
 import { execStandalone } from './tools/shell/command-exec.js';
+import { ShellRuntime } from './tools/shell/runtime.js';
 import { createLogger } from './util/logger.js';
 
 export interface AppServerOptions {
@@ -45,11 +46,12 @@ export async function startAppServer(opts: AppServerOptions): Promise<void> {
     }
     return c;
   };
+  const shellRuntime = new ShellRuntime();
   const threads = new ThreadManager({
     config,
     store,
     logger,
-    tools: buildToolRegistry(),
+    tools: buildToolRegistry(shellRuntime),
     modelClientFor,
     modelInfo: (m) => modelInfo(m, config),
     createDiffTracker: (cwd) => new TurnDiffTrackerImpl(cwd),
@@ -80,6 +82,7 @@ export async function startAppServer(opts: AppServerOptions): Promise<void> {
       // Answer what was asked before the input ended, then stop the threads.
       await rpc.drain();
       await threads.shutdown();
+      shellRuntime.sessions.killAll();
       await rpc.drain();
       store.close();
     } catch (err) {

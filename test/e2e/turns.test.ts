@@ -181,4 +181,32 @@ describe('a turn against the mock model', () => {
     });
     await c.close();
   });
+
+  it('delivers steered input to the model at its next request', async () => {
+    const c = await h.start(['approval_policy="untrusted"', 'sandbox_mode="workspace-write"']);
+    const t = await c.request('thread/start', { cwd: h.workspace });
+    let turnId = '';
+    let steered: Promise<unknown> = Promise.resolve();
+    // The approval request is a point where the turn is certainly running and waiting: steer then.
+    c.onServerRequest(async () => {
+      steered = c.request('turn/steer', { threadId: t.thread.id, expectedTurnId: turnId, input: [{ type: 'text', text: 'also mention steering' }] });
+      await steered;
+      return { decision: 'accept' };
+    });
+    h.mock.enqueue(
+      { output: [{ type: 'function_call', name: 'exec_command', arguments: { cmd: 'touch steer-marker' }, callId: 'call_steer' }] },
+      { output: [{ type: 'text', text: 'done, and steering noted' }] },
+    );
+    const before = h.mock.requests.length;
+    turnId = await startTurn(c, t.thread.id, 'make a marker');
+    const done = await turnCompleted(c, turnId);
+    expect(done.status).toBe('completed');
+    expect((await steered) as { turnId: string }).toEqual({ turnId });
+    const second = JSON.stringify(h.mock.requests[before + 1]!.body.input);
+    expect(second).toContain('also mention steering');
+    expect(JSON.stringify(h.mock.requests[before]!.body.input)).not.toContain('also mention steering');
+    const users = c.notifications('item/completed').filter((m) => m.params.turnId === turnId && m.params.item.type === 'userMessage');
+    expect(users.map((m) => m.params.item.content[0].text)).toEqual(['make a marker', 'also mention steering']);
+    await c.close();
+  });
 });

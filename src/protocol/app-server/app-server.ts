@@ -62,7 +62,10 @@ export class AppServer {
       if (this.conn.initialized) throw RpcError.alreadyInitialized();
       const result = await this.call(method, raw);
       this.conn.initialized = true;
-      for (const w of this.deps.configWarnings) this.notify('configWarning', { summary: w.summary, details: w.details ?? null, path: w.path ?? null });
+      // After the initialize response has gone out.
+      setImmediate(() => {
+        for (const w of this.deps.configWarnings) this.notify('configWarning', { summary: w.summary, details: w.details ?? null, path: w.path ?? null });
+      });
       return result;
     }
     if (!this.conn.initialized) throw RpcError.notInitialized();
