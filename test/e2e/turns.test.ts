@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WireMessage } from '../../src/client/daemon-client.js';
 import { createHarness, startTurn, turnCompleted, type Harness } from '../support/harness.js';
@@ -207,6 +209,33 @@ describe('a turn against the mock model', () => {
     expect(JSON.stringify(h.mock.requests[before]!.body.input)).not.toContain('also mention steering');
     const users = c.notifications('item/completed').filter((m) => m.params.turnId === turnId && m.params.item.type === 'userMessage');
     expect(users.map((m) => m.params.item.content[0].text)).toEqual(['make a marker', 'also mention steering']);
+    await c.close();
+  });
+
+  it('sends local and remote images, and per-turn overrides stick for later turns', async () => {
+    const c = await h.start();
+    const png = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201a5f2a0b10000000049454e44ae426082', 'hex');
+    writeFileSync(join(h.workspace, 'pixel.png'), png);
+    const t = await c.request('thread/start', { cwd: h.workspace, ephemeral: true });
+    const first = await c.request('turn/start', {
+      threadId: t.thread.id,
+      model: 'gpt-5',
+      input: [
+        { type: 'text', text: 'what is in these?' },
+        { type: 'localImage', path: 'pixel.png' },
+        { type: 'image', url: 'https://example.com/cat.png' },
+      ],
+    });
+    await turnCompleted(c, first.turn.id);
+    const body = h.mock.requests.at(-1)!.body;
+    expect(body.model).toBe('gpt-5');
+    const parts = body.input.at(-1).content;
+    expect(parts[1]).toEqual({ type: 'input_image', image_url: `data:image/png;base64,${png.toString('base64')}` });
+    expect(parts[2]).toEqual({ type: 'input_image', image_url: 'https://example.com/cat.png' });
+    const userItem = c.notifications('item/completed').find((m) => m.params.turnId === first.turn.id)!.params.item;
+    expect(userItem.content[1]).toEqual({ type: 'localImage', path: 'pixel.png' });
+    await turnCompleted(c, await startTurn(c, t.thread.id, 'and now?'));
+    expect(h.mock.requests.at(-1)!.body.model).toBe('gpt-5');
     await c.close();
   });
 });

@@ -103,7 +103,7 @@ export function createHandlers(d: HandlerDeps): HandlerTable {
       const { session, record } = threads.start(threadOverrides(p), { ephemeral: p.ephemeral ?? false });
       subscribe(record.id);
       const res = threadResponse(record, session, false);
-      d.notify('thread/started', { thread: res.thread });
+      setImmediate(() => d.notify('thread/started', { thread: res.thread }));
       return res;
     },
 
@@ -121,7 +121,7 @@ export function createHandlers(d: HandlerDeps): HandlerTable {
       subscribe(record.id);
       const res = threadResponse(record, session, false);
       res.thread.turns = turns.map((t) => wireTurn(t));
-      d.notify('thread/started', { thread: { ...res.thread, turns: [] } });
+      setImmediate(() => d.notify('thread/started', { thread: { ...res.thread, turns: [] } }));
       return res;
     },
 
