@@ -8,7 +8,9 @@ export type TurnStatus = 'inProgress' | 'completed' | 'interrupted' | 'failed';
 /** Why a turn failed (the wire `TurnError`). */
 export interface TurnError {
   message: string;
-  codexErrorInfo?: unknown;
+  /** What went wrong, as a model error kind (`context_window_exceeded`, `server_error`, …) or `other`. */
+  kind: string;
+  httpStatus?: number | null;
   additionalDetails?: string | null;
 }
 

@@ -340,23 +340,8 @@ function secs(ms: number): number {
   return Math.floor(ms / 1000);
 }
 
-/** Maps a failure to the wire-neutral TurnError (codexErrorInfo spelled as the app-server does). */
+/** Maps a failure to the wire-neutral TurnError. */
 export function toTurnError(err: unknown): TurnError {
-  if (err instanceof ModelError) {
-    const status = err.httpStatus ?? null;
-    const info: Record<string, unknown> = {
-      context_window_exceeded: 'contextWindowExceeded',
-      unauthorized: 'unauthorized',
-      bad_request: 'badRequest',
-      not_found: 'modelNotFound',
-      usage_limit: 'usageLimitExceeded',
-      rate_limited: { responseTooManyFailedAttempts: { httpStatusCode: status } },
-      server_error: { responseTooManyFailedAttempts: { httpStatusCode: status } },
-      connection_failed: { httpConnectionFailed: { httpStatusCode: status } },
-      stream_disconnected: { responseStreamDisconnected: { httpStatusCode: status } },
-      stream_idle_timeout: { responseStreamDisconnected: { httpStatusCode: status } },
-    };
-    return { message: err.message, codexErrorInfo: info[err.kind] ?? 'other' };
-  }
-  return { message: err instanceof Error ? err.message : String(err), codexErrorInfo: 'other' };
+  if (err instanceof ModelError) return { message: err.message, kind: err.kind, httpStatus: err.httpStatus ?? null };
+  return { message: err instanceof Error ? err.message : String(err), kind: 'other' };
 }

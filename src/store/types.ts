@@ -25,7 +25,7 @@ export interface ThreadMeta {
 export interface TurnRecord {
   turnId: string;
   status: 'completed' | 'interrupted' | 'failed';
-  error?: { message: string; codexErrorInfo?: unknown } | null;
+  error?: { message: string; kind?: string; httpStatus?: number | null } | null;
   startedAt: number;
   completedAt: number;
   durationMs: number;

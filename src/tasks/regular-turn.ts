@@ -100,7 +100,8 @@ async function sample(ctx: TurnContext): Promise<HistoryItem[]> {
           willRetry: true,
           error: {
             message: `${ev.message}; retrying ${ev.attempt}/${ev.maxAttempts} in ${Math.round(ev.delayMs)}ms`,
-            codexErrorInfo: { responseStreamDisconnected: { httpStatusCode: ev.httpStatus ?? null } },
+            kind: 'stream_disconnected',
+            httpStatus: ev.httpStatus ?? null,
           },
         });
         break;

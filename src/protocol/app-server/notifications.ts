@@ -1,5 +1,5 @@
 import type { SessionEvent } from '../../core/events.js';
-import { wireTurn } from './wire.js';
+import { wireTurn, wireTurnError } from './wire.js';
 
 /** One notification to send: method and params. */
 export interface Notification {
@@ -57,7 +57,7 @@ export function toNotification(threadId: string, e: SessionEvent, nowMs: number)
           threadId,
           turnId: e.turnId,
           willRetry: e.willRetry,
-          error: { message: e.error.message, codexErrorInfo: e.error.codexErrorInfo ?? null, additionalDetails: e.error.additionalDetails ?? null },
+          error: wireTurnError(e.error),
         },
       };
     case 'warning':

@@ -1,7 +1,39 @@
-import type { ThreadStatus } from '../../core/events.js';
+import type { ThreadStatus, TurnError } from '../../core/events.js';
 import type { TurnView } from '../../core/session.js';
 import type { ThreadRecord } from '../../core/thread-manager.js';
 import type { SandboxPolicy } from '../../tools/types.js';
+
+/** The app-server spelling of a failure kind (`codexErrorInfo`). */
+export function codexErrorInfo(kind: string, httpStatus: number | null | undefined): unknown {
+  const httpStatusCode = httpStatus ?? null;
+  switch (kind) {
+    case 'context_window_exceeded':
+      return 'contextWindowExceeded';
+    case 'unauthorized':
+      return 'unauthorized';
+    case 'bad_request':
+      return 'badRequest';
+    case 'not_found':
+      return 'modelNotFound';
+    case 'usage_limit':
+      return 'usageLimitExceeded';
+    case 'rate_limited':
+    case 'server_error':
+      return { responseTooManyFailedAttempts: { httpStatusCode } };
+    case 'connection_failed':
+      return { httpConnectionFailed: { httpStatusCode } };
+    case 'stream_disconnected':
+    case 'stream_idle_timeout':
+      return { responseStreamDisconnected: { httpStatusCode } };
+    default:
+      return 'other';
+  }
+}
+
+/** Builds the wire `TurnError`. */
+export function wireTurnError(e: TurnError) {
+  return { message: e.message, codexErrorInfo: codexErrorInfo(e.kind, e.httpStatus), additionalDetails: e.additionalDetails ?? null };
+}
 
 /** Builds the wire `Turn` from a core turn view. */
 export function wireTurn(view: TurnView, includeItems = true) {
@@ -10,7 +42,7 @@ export function wireTurn(view: TurnView, includeItems = true) {
     id: t.id,
     items: includeItems ? view.items : [],
     status: t.status,
-    error: t.error ? { message: t.error.message, codexErrorInfo: t.error.codexErrorInfo ?? null, additionalDetails: t.error.additionalDetails ?? null } : null,
+    error: t.error ? wireTurnError(t.error) : null,
     startedAt: t.startedAt,
     completedAt: t.completedAt,
     durationMs: t.durationMs,
