@@ -53,6 +53,26 @@ export interface Config {
   mcpServers: Record<string, McpServerConfig>;
   /** The merged raw TOML table (for `config/read`). */
   raw: Record<string, unknown>;
+  /** The selected Codex `profile`, if any (its keys already applied above). */
+  profile?: string | null;
+  /** The config file that was read, or null when none exists. */
+  configFile?: string | null;
+  /**
+   * Where each provider's settings came from, without secret values: lets `config/read` show
+   * `env_key` / `env_http_headers` names instead of the resolved key and headers.
+   */
+  providerSources?: Record<string, ProviderSource>;
+}
+
+/** The non-secret origin of a provider's settings (see `Config.providerSources`). */
+export interface ProviderSource {
+  builtIn: boolean;
+  /** The env var the API key is read from (`env_key`). */
+  envKey: string | null;
+  /** `http_headers` as written in config (these may still hold secrets; do not echo values). */
+  staticHttpHeaders: Record<string, string>;
+  /** `env_http_headers`: header name → env var name. */
+  envHttpHeaders: Record<string, string>;
 }
 
 /** A non-fatal problem found while loading config (unknown key, ignored value). */

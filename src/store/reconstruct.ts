@@ -1,0 +1,121 @@
+import type { TurnItem } from '../core/items.js';
+import type { HistoryItem, TokenUsage } from '../model/types.js';
+import type { RolloutLine, TurnRecord } from './types.js';
+
+/** A turn rebuilt from a rollout: its record plus its completed items, in order. */
+export type StoredTurn = TurnRecord & { items: TurnItem[] };
+
+/** Everything a Session needs to resume a thread from its rollout. */
+export interface ReconstructedThread {
+  /** The model history (Responses API items), after compactions and reverts. */
+  history: HistoryItem[];
+  /** Client-visible turns in the order they started. */
+  turns: StoredTurn[];
+  tokenUsage: { total: TokenUsage; last: TokenUsage; modelContextWindow: number | null } | null;
+  /** All `settings` lines merged, later keys winning. */
+  settings: Record<string, unknown>;
+}
+
+/**
+ * Replays rollout lines. A `reverted` line drops the turn it names and every turn started after
+ * it (up to that point); the replay then ignores every line of a dropped turn, including its
+ * response items and compactions, so the result is as if those turns never ran. A turn that
+ * started but never completed (the daemon died) comes back as `interrupted`.
+ */
+export function reconstructThread(lines: readonly RolloutLine[]): ReconstructedThread {
+  const dropped = droppedTurns(lines);
+  const kept = (turnId: string | null) => turnId === null || !dropped.has(turnId);
+
+  let history: HistoryItem[] = [];
+  const turns = new Map<string, TurnBuilder>();
+  let tokenUsage: ReconstructedThread['tokenUsage'] = null;
+  const settings: Record<string, unknown> = {};
+
+  const turnFor = (turnId: string, ts: number): TurnBuilder => {
+    let t = turns.get(turnId);
+    if (!t) turns.set(turnId, (t = { turnId, startedTs: ts, lastTs: ts, record: null, items: [] }));
+    t.lastTs = Math.max(t.lastTs, ts);
+    return t;
+  };
+
+  for (const line of lines) {
+    switch (line.type) {
+      case 'session_meta':
+      case 'reverted':
+        break;
+      case 'turn_started':
+        if (kept(line.turnId)) turnFor(line.turnId, line.ts);
+        break;
+      case 'response_item':
+        if (kept(line.turnId)) {
+          history.push(line.item);
+          if (line.turnId !== null) turnFor(line.turnId, line.ts);
+        }
+        break;
+      case 'item_completed':
+        if (kept(line.turnId)) upsertItem(turnFor(line.turnId, line.ts).items, line.item);
+        break;
+      case 'turn_completed':
+        if (kept(line.turn.turnId)) turnFor(line.turn.turnId, line.ts).record = line.turn;
+        break;
+      case 'compacted':
+        if (kept(line.turnId)) {
+          history = [...line.replacementHistory];
+          turnFor(line.turnId, line.ts);
+        }
+        break;
+      case 'token_usage':
+        tokenUsage = { total: line.total, last: line.last, modelContextWindow: line.modelContextWindow };
+        break;
+      case 'settings':
+        Object.assign(settings, line.settings);
+        break;
+    }
+  }
+
+  return { history, turns: [...turns.values()].map(finishTurn), tokenUsage, settings };
+}
+
+interface TurnBuilder {
+  turnId: string;
+  startedTs: number;
+  lastTs: number;
+  record: TurnRecord | null;
+  items: TurnItem[];
+}
+
+/** First pass: which turns the `reverted` lines removed (each reverts turns existing at that point). */
+function droppedTurns(lines: readonly RolloutLine[]): Set<string> {
+  const alive: string[] = [];
+  const dropped = new Set<string>();
+  for (const line of lines) {
+    if (line.type === 'turn_started') {
+      if (!alive.includes(line.turnId) && !dropped.has(line.turnId)) alive.push(line.turnId);
+    } else if (line.type === 'reverted') {
+      const at = alive.indexOf(line.beforeTurnId);
+      if (at >= 0) for (const id of alive.splice(at)) dropped.add(id);
+    }
+  }
+  return dropped;
+}
+
+/** An item completed twice (e.g. updated after a retry) keeps its first position, latest content. */
+function upsertItem(items: TurnItem[], item: TurnItem): void {
+  const at = items.findIndex((i) => i.id === item.id);
+  if (at >= 0) items[at] = item;
+  else items.push(item);
+}
+
+function finishTurn(t: TurnBuilder): StoredTurn {
+  if (t.record) return { ...t.record, items: t.items };
+  // No turn_completed: the process died mid-turn. Times are unix seconds, like the wire Turn.
+  return {
+    turnId: t.turnId,
+    status: 'interrupted',
+    error: null,
+    startedAt: Math.floor(t.startedTs / 1000),
+    completedAt: Math.floor(t.lastTs / 1000),
+    durationMs: t.lastTs - t.startedTs,
+    items: t.items,
+  };
+}

@@ -1,0 +1,241 @@
+import { existsSync, mkdirSync, renameSync, unlinkSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { Logger } from '../util/logger.js';
+import { ThreadNotFoundError } from './errors.js';
+import { listThreads } from './list-threads.js';
+import { scanRollouts } from './rebuild-index.js';
+import { archivedPath, livePath, rolloutFileName } from './rollout-paths.js';
+import { readRollout } from './rollout-reader.js';
+import { RolloutRecorder } from './rollout-recorder.js';
+import { ThreadIndex } from './thread-index.js';
+import type { ListThreadsQuery, ListThreadsResult, RolloutLine, ThreadMeta } from './types.js';
+
+/** The index file name under the home. */
+export const INDEX_FILE = 'thread-index.jsonl';
+/** Compact the index once it holds this many stale lines beyond the live ones. */
+const COMPACT_SLACK = 256;
+
+/** What `ThreadStore.create` needs: the meta minus what the store fills in. */
+export type NewThreadMeta = Omit<ThreadMeta, 'path' | 'updatedAt' | 'archived' | 'preview' | 'name'> &
+  Partial<ThreadMeta>;
+
+/** The fields of a thread's meta that may change after creation. */
+export type ThreadMetaPatch = Partial<Pick<ThreadMeta, 'name' | 'preview' | 'updatedAt' | 'model' | 'cwd'>>;
+
+/**
+ * Durable threads under one home: a rollout file per thread (`sessions/YYYY/MM/DD/…jsonl`,
+ * moved to `archived_sessions/` when archived) and an in-memory copy of the thread index, so
+ * lookups and listing never touch the disk. All methods but `read` are synchronous: each is at
+ * most a rename and a one-line append, and being synchronous makes them atomic within the process.
+ * One process per home: two daemons sharing a home would each keep a stale index.
+ */
+export class ThreadStore {
+  private readonly recorders = new Map<string, Set<RolloutRecorder>>();
+  private closed = false;
+
+  private constructor(
+    readonly home: string,
+    private readonly logger: Logger,
+    private readonly index: ThreadIndex,
+    private readonly threads: Map<string, ThreadMeta>,
+  ) {}
+
+  /**
+   * Loads the index into memory. With no index but rollouts on disk (first run after an upgrade,
+   * or the index was lost or damaged), rebuilds it from the rollouts' first lines. With no threads
+   * at all this is one failed `open` and one failed `readdir`.
+   */
+  static open(home: string, logger: Logger): ThreadStore {
+    const index = new ThreadIndex(join(home, INDEX_FILE), logger);
+    const loaded = index.load();
+    if (loaded && !loaded.damaged) {
+      const store = new ThreadStore(home, logger, index, loaded.threads);
+      store.maybeCompact();
+      return store;
+    }
+    const threads = scanRollouts(home, logger);
+    // Index entries that survived know names and previews the headers do not; disk decides location.
+    for (const [id, meta] of loaded?.threads ?? []) {
+      const onDisk = threads.get(id);
+      if (onDisk) threads.set(id, { ...onDisk, ...meta, path: onDisk.path, archived: onDisk.archived });
+    }
+    if (threads.size > 0 || loaded) {
+      logger.info({ home, threads: threads.size }, 'rebuilt thread index from rollouts');
+      index.rewrite(threads.values());
+    }
+    return new ThreadStore(home, logger, index, threads);
+  }
+
+  /** Creates a thread: its rollout file with the `session_meta` line, then its index entry. */
+  create(meta: NewThreadMeta): RolloutRecorder {
+    this.assertOpen();
+    if (this.threads.has(meta.id)) throw new Error(`thread already exists: ${meta.id}`);
+    const path = livePath(this.home, rolloutFileName(meta.createdAt, meta.id));
+    const full: ThreadMeta = {
+      ...meta,
+      updatedAt: meta.updatedAt ?? meta.createdAt,
+      name: meta.name ?? null,
+      preview: meta.preview ?? '',
+      archived: false,
+      path,
+    };
+    const recorder = RolloutRecorder.create(path, (r) => this.forget(meta.id, r));
+    try {
+      recorder.append({ ts: Date.now(), type: 'session_meta', meta: full });
+    } catch (err) {
+      recorder.close();
+      throw err;
+    }
+    this.put(full);
+    this.track(meta.id, recorder);
+    return recorder;
+  }
+
+  /** Opens an existing thread's rollout for appending (e.g. resuming it). */
+  openRecorder(id: string): RolloutRecorder {
+    this.assertOpen();
+    const meta = this.locate(id);
+    const recorder = RolloutRecorder.openExisting(meta.path, (r) => this.forget(id, r));
+    this.track(id, recorder);
+    return recorder;
+  }
+
+  /** Reads a thread's meta and every rollout line; a torn last line is skipped and reported. */
+  async read(id: string): Promise<{ meta: ThreadMeta; lines: RolloutLine[]; tornTail: boolean }> {
+    const meta = this.locate(id);
+    try {
+      const { lines, tornTail } = await readRollout(meta.path, this.logger);
+      return { meta: this.threads.get(id) ?? meta, lines, tornTail };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ThreadNotFoundError(id);
+      throw err;
+    }
+  }
+
+  /** The thread's meta, or undefined if there is no such thread. */
+  get(id: string): ThreadMeta | undefined {
+    return this.threads.get(id);
+  }
+
+  /** Lists threads from the in-memory index (see `listThreads` for ordering and paging). */
+  list(q: ListThreadsQuery = {}): ListThreadsResult {
+    return listThreads(this.threads.values(), q);
+  }
+
+  /** Changes mutable meta fields; returns the new meta. */
+  updateMeta(id: string, patch: ThreadMetaPatch): ThreadMeta {
+    this.assertOpen();
+    const meta = this.require(id);
+    const next: ThreadMeta = { ...meta };
+    if (patch.name !== undefined) next.name = patch.name;
+    if (patch.preview !== undefined) next.preview = patch.preview;
+    if (patch.updatedAt !== undefined) next.updatedAt = patch.updatedAt;
+    if (patch.model !== undefined) next.model = patch.model;
+    if (patch.cwd !== undefined) next.cwd = patch.cwd;
+    this.put(next);
+    return next;
+  }
+
+  /** Moves the rollout to `archived_sessions/`. Archiving an archived thread changes nothing. */
+  archive(id: string): ThreadMeta {
+    this.assertOpen();
+    const meta = this.locate(id);
+    if (meta.archived) return meta;
+    return this.move(meta, archivedPath(this.home, meta.path), true);
+  }
+
+  /** Moves the rollout back to its dated `sessions/` directory. */
+  unarchive(id: string): ThreadMeta {
+    this.assertOpen();
+    const meta = this.locate(id);
+    if (!meta.archived) return meta;
+    return this.move(meta, livePath(this.home, basename(meta.path)), false);
+  }
+
+  /** Deletes the rollout file and forgets the thread. Open recorders are closed. */
+  delete(id: string): void {
+    this.assertOpen();
+    const meta = this.require(id);
+    for (const r of [...(this.recorders.get(id) ?? [])]) r.close();
+    try {
+      unlinkSync(meta.path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    // File first, then tombstone: a crash in between leaves an index entry whose read fails with
+    // ThreadNotFoundError, never a deleted thread that comes back from a rebuild.
+    this.threads.delete(id);
+    this.index.append({ id, deleted: true });
+    this.maybeCompact();
+  }
+
+  /** Closes the recorders this store handed out and compacts the index if worthwhile. */
+  close(): void {
+    if (this.closed) return;
+    for (const set of [...this.recorders.values()]) for (const r of [...set]) r.close();
+    this.maybeCompact();
+    this.closed = true;
+  }
+
+  private move(meta: ThreadMeta, dest: string, archived: boolean): ThreadMeta {
+    mkdirSync(dirname(dest), { recursive: true });
+    renameSync(meta.path, dest);
+    for (const r of this.recorders.get(meta.id) ?? []) r.relocate(dest);
+    const next = { ...meta, path: dest, archived };
+    this.put(next);
+    return next;
+  }
+
+  /**
+   * The meta with a path that exists. If the file is not where the index says (a crash between a
+   * move and its index append), look in the other location and repair the index.
+   */
+  private locate(id: string): ThreadMeta {
+    const meta = this.require(id);
+    if (existsSync(meta.path)) return meta;
+    const live = livePath(this.home, basename(meta.path));
+    const archived = archivedPath(this.home, meta.path);
+    const other = meta.archived ? live : archived;
+    if (existsSync(other)) {
+      const fixed = { ...meta, path: other, archived: !meta.archived };
+      this.logger.warn({ id, path: other }, 'rollout found in the other location; repairing index');
+      this.put(fixed);
+      return fixed;
+    }
+    throw new ThreadNotFoundError(id);
+  }
+
+  private require(id: string): ThreadMeta {
+    const meta = this.threads.get(id);
+    if (!meta) throw new ThreadNotFoundError(id);
+    return meta;
+  }
+
+  private put(meta: ThreadMeta): void {
+    this.threads.set(meta.id, meta);
+    this.index.append(meta);
+    this.maybeCompact();
+  }
+
+  private maybeCompact(): void {
+    if (this.index.lineCount - this.threads.size > Math.max(COMPACT_SLACK, this.threads.size)) {
+      this.index.rewrite(this.threads.values());
+    }
+  }
+
+  private track(id: string, r: RolloutRecorder): void {
+    let set = this.recorders.get(id);
+    if (!set) this.recorders.set(id, (set = new Set()));
+    set.add(r);
+  }
+
+  private forget(id: string, r: RolloutRecorder): void {
+    const set = this.recorders.get(id);
+    set?.delete(r);
+    if (set?.size === 0) this.recorders.delete(id);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('thread store is closed');
+  }
+}
