@@ -109,7 +109,10 @@ describe('a turn against the mock model', () => {
       error: { data: { code: 'turn_not_active' } },
     });
     h.mock.enqueue({ output: [{ type: 'text', text: 'x' }], fault: { hang: true } });
+    const before = h.mock.requests.length;
     const turnId = await startTurn(c, t.thread.id, 'hang');
+    // The hanging response must be consumed by this turn, not left queued for the next test.
+    await h.mock.waitForRequests(before + 1);
     await expect(
       c.request('turn/steer', { threadId: t.thread.id, expectedTurnId: 'other', input: [{ type: 'text', text: 'x' }] }),
     ).rejects.toMatchObject({ error: { data: { code: 'turn_id_mismatch' } } });
