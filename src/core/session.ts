@@ -43,12 +43,14 @@ export class Session {
   private readonly listeners = new Set<SessionEventListener>();
   private readonly turnViews: TurnView[];
   private diffChain: Promise<void> = Promise.resolve();
+  /** History length at the end of each turn this session finished (for forks). */
+  private readonly historyMarks = new Map<string, number>();
 
   constructor(init: SessionInit) {
     this.threadId = init.threadId;
     this.services = init.services;
     this.state = new SessionState(init.settings, init.history ?? [], init.tokenUsage ?? null);
-    this.turnViews = init.turns ?? [];
+    this.turnViews = (init.turns ?? []).map((t) => ({ info: { ...t.info }, items: t.items.slice() }));
   }
 
   // --- observation
@@ -122,6 +124,7 @@ export class Session {
       throw new SessionError('turn_id_mismatch', `expected turn ${expectedTurnId} but ${active.turnId} is running`);
     }
     if (input.length === 0) throw new SessionError('invalid_input', 'input must not be empty');
+    if (active.isClosing()) throw new SessionError('turn_not_active', `turn ${active.turnId} is finishing`);
     active.state.pushPendingInput(input);
     return active.turnId;
   }
@@ -161,9 +164,42 @@ export class Session {
   }
 
   /** Replaces the model history (compaction, revert) and persists the replacement. */
-  replaceHistory(items: HistoryItem[], turnId: string): void {
+  replaceHistory(items: HistoryItem[], turnId: string | null): void {
     this.state.replaceHistory(items);
     this.persist({ type: 'compacted', turnId, replacementHistory: items });
+  }
+
+  /**
+   * Seeds an idle, new session with turns and history copied from another thread (fork), and
+   * persists them so the copy reads back the same after a restart.
+   */
+  importTurns(turns: TurnView[], history: HistoryItem[]): void {
+    if (this.active) throw new SessionError('turn_in_progress', 'cannot import turns while a turn runs');
+    for (const t of turns) {
+      const view = { info: { ...t.info }, items: t.items.slice() };
+      this.turnViews.push(view);
+      this.persist({ type: 'turn_started', turnId: t.info.id, settings: {} });
+      for (const item of view.items) this.persist({ type: 'item_completed', turnId: t.info.id, item });
+      this.persist({
+        type: 'turn_completed',
+        turn: {
+          turnId: t.info.id,
+          status: t.info.status === 'inProgress' ? 'interrupted' : t.info.status,
+          error: t.info.error,
+          startedAt: t.info.startedAt ?? 0,
+          completedAt: t.info.completedAt ?? 0,
+          durationMs: t.info.durationMs ?? 0,
+        },
+      });
+      this.historyMarks.set(t.info.id, history.length);
+    }
+    this.replaceHistory(history, null);
+  }
+
+  /** The history as it was when `turnId` finished, if this session saw it finish. */
+  historyThrough(turnId: string): HistoryItem[] | undefined {
+    const mark = this.historyMarks.get(turnId);
+    return mark === undefined ? undefined : this.state.historySnapshot().slice(0, mark);
   }
 
   // --- the turn lifecycle
@@ -191,9 +227,12 @@ export class Session {
 
   /** The one place a turn ends: settle waiters, flush the diff, persist, free the slot, report. */
   private async finishTurn(active: ActiveTurn, info: TurnInfo, status: TurnInfo['status'], error: TurnError | null): Promise<void> {
+    // From here on the model will not be asked again: refuse steering instead of dropping it.
+    active.markClosing();
     active.state.clearApprovals();
     await this.diffChain;
     const completedAt = this.services.now();
+    this.historyMarks.set(active.turnId, this.state.historyLength());
     info.status = status;
     info.error = error;
     info.completedAt = secs(completedAt);
@@ -280,10 +319,13 @@ export class Session {
       requestApproval: (req) => this.requestApproval(active, req),
       diff: active.state.diff,
       diffChanged: () => {
-        this.diffChain = this.diffChain
-          .then(() => active.state.diff.unifiedDiff())
+        // Computed now, so each update shows the files right after the change that caused it.
+        const next = active.state.diff
+          .unifiedDiff()
           .then((diff) => this.emit({ type: 'diff_updated', turnId, diff }))
           .catch((err) => this.services.logger.warn({ err }, 'turn diff failed'));
+        this.diffChain = this.diffChain.then(() => next);
+        return next;
       },
       planUpdated: (explanation, plan) => {
         active.state.setPlan(explanation, plan);

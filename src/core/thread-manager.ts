@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import type { Config, ModelInfo } from '../config/types.js';
 import type { ModelClient } from '../model/types.js';
-import { reconstructThread } from '../store/reconstruct.js';
+import type { HistoryItem } from '../model/types.js';
+import { reconstructThread, type StoredTurn } from '../store/reconstruct.js';
 import type { ListThreadsQuery, ListThreadsResult, RolloutLine, ThreadMeta } from '../store/types.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import type { SandboxPolicy, TurnDiffTracker } from '../tools/types.js';
@@ -165,17 +166,7 @@ export class ThreadManager {
     if (again) return again;
     const recorder = this.deps.store.openRecorder(id);
     const record: ThreadRecord = { ...meta, ephemeral: false };
-    const turns: TurnView[] = rebuilt.turns.map((t) => ({
-      info: {
-        id: t.turnId,
-        status: t.status,
-        error: (t.error as TurnInfo['error']) ?? null,
-        startedAt: t.startedAt,
-        completedAt: t.completedAt,
-        durationMs: t.durationMs,
-      },
-      items: t.items as TurnItem[],
-    }));
+    const turns = rebuilt.turns.map(storedTurnView);
     const session = this.attach(record, settings, recorder, {
       history: rebuilt.history,
       turns,
@@ -185,34 +176,41 @@ export class ThreadManager {
     return { session, record };
   }
 
-  /** Copies a thread's history (up to and including `lastTurnId`) into a new thread. */
+  /** Copies a thread's turns and history (up to and including `lastTurnId`) into a new thread. */
   async fork(id: string, overrides: ThreadOverrides, opts: { ephemeral?: boolean; lastTurnId?: string | null }) {
     const source = this.sessions.get(id);
-    let history;
+    const lastTurnId = opts.lastTurnId ?? null;
+    let history: HistoryItem[];
     let turns: TurnView[];
     let baseSettings: ThreadSettings;
-    if (source) {
-      history = source.session.history();
+    if (source?.record.ephemeral) {
       turns = source.session.turns();
       baseSettings = source.session.settings();
+      const through = lastTurnId ? source.session.historyThrough(lastTurnId) : source.session.history();
+      if (!through) throw new SessionError('invalid_input', `turn ${lastTurnId} has not finished in thread ${id}`);
+      history = through;
     } else {
+      // The rollout is current even for a loaded thread: every line is appended synchronously.
       const { meta, lines } = await this.readStored(id);
-      const rebuilt = reconstructThread(lines);
+      let upTo = lines;
+      if (lastTurnId) {
+        const end = lines.findIndex((l) => l.type === 'turn_completed' && l.turn.turnId === lastTurnId);
+        if (end < 0) throw new SessionError('invalid_input', `turn ${lastTurnId} has not finished in thread ${id}`);
+        upTo = lines.slice(0, end + 1);
+      }
+      const rebuilt = reconstructThread(upTo);
       history = rebuilt.history;
-      turns = rebuilt.turns.map((t) => ({
-        info: { id: t.turnId, status: t.status, error: null, startedAt: t.startedAt, completedAt: t.completedAt, durationMs: t.durationMs },
-        items: t.items as TurnItem[],
-      }));
-      baseSettings = this.resolveSettings({ ...(rebuilt.settings as ThreadOverrides), cwd: meta.cwd });
+      turns = rebuilt.turns.map(storedTurnView);
+      baseSettings = source?.session.settings() ?? this.resolveSettings({ ...(rebuilt.settings as ThreadOverrides), cwd: meta.cwd });
     }
-    if (opts.lastTurnId) {
-      const idx = turns.findIndex((t) => t.info.id === opts.lastTurnId);
-      if (idx < 0) throw new SessionError('invalid_input', `turn ${opts.lastTurnId} not found in thread ${id}`);
+    if (lastTurnId) {
+      const idx = turns.findIndex((t) => t.info.id === lastTurnId);
+      if (idx < 0) throw new SessionError('invalid_input', `turn ${lastTurnId} not found in thread ${id}`);
       turns = turns.slice(0, idx + 1);
     }
     const { session, record } = this.start({ ...baseSettings, ...stripNull(overrides) }, { ephemeral: opts.ephemeral, forkedFromId: id });
-    session.replaceHistory(history, '');
-    return { session, record, turns };
+    session.importTurns(turns, history);
+    return { session, record, turns: session.turns() };
   }
 
   get(id: string): { session: Session; record: ThreadRecord } | undefined {
@@ -235,18 +233,7 @@ export class ThreadManager {
     const loaded = this.sessions.get(id);
     if (loaded) return { record: loaded.record, loaded: true, session: loaded.session, turns: loaded.session.turns() };
     const { meta, lines } = await this.readStored(id);
-    const rebuilt = reconstructThread(lines);
-    const turns: TurnView[] = rebuilt.turns.map((t) => ({
-      info: {
-        id: t.turnId,
-        status: t.status,
-        error: (t.error as TurnInfo['error']) ?? null,
-        startedAt: t.startedAt,
-        completedAt: t.completedAt,
-        durationMs: t.durationMs,
-      },
-      items: t.items as TurnItem[],
-    }));
+    const turns = reconstructThread(lines).turns.map(storedTurnView);
     return { record: { ...meta, ephemeral: false }, loaded: false, session: null, turns };
   }
 
@@ -356,6 +343,20 @@ export class ThreadManager {
   private emit(id: string, event: SessionEvent): void {
     for (const l of this.listeners) l(id, event);
   }
+}
+
+function storedTurnView(t: StoredTurn): TurnView {
+  return {
+    info: {
+      id: t.turnId,
+      status: t.status,
+      error: t.error ? { message: t.error.message, kind: t.error.kind ?? 'other', httpStatus: t.error.httpStatus ?? null } : null,
+      startedAt: t.startedAt,
+      completedAt: t.completedAt,
+      durationMs: t.durationMs,
+    },
+    items: t.items as TurnItem[],
+  };
 }
 
 function stripNull<T extends object>(o: T): Partial<T> {

@@ -64,6 +64,9 @@ export class RpcServer {
   private readonly pending = new Set<(err: Error) => void>();
   private inFlight = 0;
   private captureOutgoingId: ((id: string | number) => void) | null = null;
+  /** Requests read (and handed to the connection) vs responses written for them: `drain` waits for both to match. */
+  private requestsReceived = 0;
+  private responsesSent = 0;
   private closed = false;
   private disposed = false;
 
@@ -78,9 +81,19 @@ export class RpcServer {
     this.writer = new NdjsonMessageWriter(opts.output);
     const ids = new RequestIdRemapper();
     const wrapped = ids.wrapWriter(this.writer);
+    const wrappedReader = ids.wrapReader(reader);
+    const countingReader: typeof wrappedReader = {
+      ...wrappedReader,
+      listen: (cb) =>
+        wrappedReader.listen((msg) => {
+          if ('method' in msg && 'id' in msg && msg.id !== undefined && msg.id !== null) this.requestsReceived++;
+          cb(msg);
+        }),
+    };
     const observed: typeof wrapped = {
       ...wrapped,
       write: (msg) => {
+        if (!('method' in msg) && 'id' in msg) this.responsesSent++;
         // vscode-jsonrpc writes a request synchronously inside sendRequest: this is its id.
         if (this.captureOutgoingId && 'method' in msg && 'id' in msg && msg.id !== undefined && msg.id !== null) {
           const cb = this.captureOutgoingId;
@@ -91,7 +104,7 @@ export class RpcServer {
       },
     };
     this.connection = createMessageConnection(
-      ids.wrapReader(reader),
+      countingReader,
       observed,
       {
         error: (m) => this.logger.error(m),
@@ -180,10 +193,15 @@ export class RpcServer {
     return this.inFlight;
   }
 
-  /** Resolves once every request being handled has been answered and the output has taken it. */
+  /**
+   * Resolves once every request read so far (including those still queued inside vscode-jsonrpc)
+   * has been answered and the output has taken the answers, or after `timeoutMs`.
+   */
   async drain(timeoutMs = 5000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (this.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    while ((this.inFlight > 0 || this.responsesSent < this.requestsReceived) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 2));
+    }
     await this.writer.flushed();
   }
 

@@ -61,7 +61,7 @@ export function reconstructThread(lines: readonly RolloutLine[]): ReconstructedT
       case 'compacted':
         if (kept(line.turnId)) {
           history = [...line.replacementHistory];
-          turnFor(line.turnId, line.ts);
+          if (line.turnId) turnFor(line.turnId, line.ts);
         }
         break;
       case 'token_usage':

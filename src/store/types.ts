@@ -44,7 +44,8 @@ export type RolloutLine = { ts: number } & (
   | { type: 'turn_completed'; turn: TurnRecord }
   | { type: 'token_usage'; total: TokenUsage; last: TokenUsage; modelContextWindow: number | null }
   | { type: 'settings'; settings: Record<string, unknown> }
-  | { type: 'compacted'; turnId: string; replacementHistory: HistoryItem[] }
+  /** The history was replaced; `turnId` is null when no turn did it (a fork's copied history). */
+  | { type: 'compacted'; turnId: string | null; replacementHistory: HistoryItem[] }
   | { type: 'reverted'; beforeTurnId: string }
 );
 

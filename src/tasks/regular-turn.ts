@@ -21,12 +21,13 @@ export class RegularTurnTask implements Task {
     for (let i = 0; i < MAX_SAMPLING_REQUESTS; i++) {
       for (const steered of ctx.turnState.takePendingInput()) await recordUserInput(ctx, steered);
       const calls = await sample(ctx);
-      if (ctx.signal.aborted) return;
       if (calls.length > 0) {
-        const outputs = await runToolCalls(ctx, calls);
-        ctx.recordHistory(outputs);
+        // Every call in history must be answered, even when the turn was interrupted meanwhile.
+        ctx.recordHistory(await runToolCalls(ctx, calls));
+        if (ctx.signal.aborted) return;
         continue;
       }
+      if (ctx.signal.aborted) return;
       if (!ctx.turnState.hasPendingInput()) return;
     }
     ctx.emit({ type: 'warning', turnId: ctx.turnId, message: `turn stopped after ${MAX_SAMPLING_REQUESTS} model requests` });
@@ -48,7 +49,20 @@ interface LiveItem {
   started: boolean;
 }
 
-/** One model request; returns the tool calls the model made. */
+/** What one response has produced so far; reset when the client retries the request. */
+interface Attempt {
+  live: Map<number, LiveItem>;
+  /** Completed output items, recorded in history when the response completes. */
+  done: HistoryItem[];
+  calls: HistoryItem[];
+}
+
+const newAttempt = (): Attempt => ({ live: new Map(), done: [], calls: [] });
+
+/**
+ * One model request; returns the tool calls the model made. The response's items reach history
+ * only when it completes, so a retried attempt leaves nothing behind.
+ */
 async function sample(ctx: TurnContext): Promise<HistoryItem[]> {
   const { settings } = ctx;
   const request: ModelRequest = {
@@ -63,54 +77,74 @@ async function sample(ctx: TurnContext): Promise<HistoryItem[]> {
         : null,
     promptCacheKey: ctx.threadId,
   };
-  let live = new Map<number, LiveItem>();
-  let calls: HistoryItem[] = [];
-  for await (const ev of ctx.modelClient.stream(request, ctx.signal)) {
-    switch (ev.type) {
-      case 'created':
-        if (ev.rateLimits) ctx.setRateLimits(ev.rateLimits);
-        break;
-      case 'output_item_added':
-        live.set(ev.outputIndex, startLive(ctx, ev.item));
-        break;
-      case 'text_delta': {
-        const l = ensureLive(ctx, live, ev.outputIndex, 'agentMessage');
-        if (l.item.type === 'agentMessage') {
-          l.item.text += ev.delta;
-          ctx.emit({ type: 'agent_message_delta', turnId: ctx.turnId, itemId: l.item.id, delta: ev.delta });
-        }
-        break;
-      }
-      case 'reasoning_summary_part_added':
-      case 'reasoning_summary_delta':
-      case 'reasoning_text_delta':
-        onReasoningEvent(ctx, ensureLive(ctx, live, ev.outputIndex, 'reasoning'), ev);
-        break;
-      case 'output_item_done':
-        finishLive(ctx, live.get(ev.outputIndex), ev.item, calls);
-        live.delete(ev.outputIndex);
-        break;
-      case 'retrying':
-        // The attempt's partial output is discarded; the client is told a retry is coming.
-        live = new Map();
-        calls = [];
-        ctx.emit({
-          type: 'error',
-          turnId: ctx.turnId,
-          willRetry: true,
-          error: {
-            message: `${ev.message}; retrying ${ev.attempt}/${ev.maxAttempts} in ${Math.round(ev.delayMs)}ms`,
-            kind: 'stream_disconnected',
-            httpStatus: ev.httpStatus ?? null,
-          },
-        });
-        break;
-      case 'completed':
+  const attempt = { current: newAttempt() };
+  const calls: HistoryItem[] = [];
+  try {
+    for await (const ev of ctx.modelClient.stream(request, ctx.signal)) {
+      if (ev.type === 'retrying') {
+        attempt.current = newAttempt();
+        announceRetry(ctx, ev);
+      } else if (ev.type === 'completed') {
+        ctx.recordHistory(attempt.current.done);
+        calls.push(...attempt.current.calls);
+        attempt.current = newAttempt();
         if (ev.usage) ctx.recordUsage(ev.usage);
-        break;
+      } else {
+        onStreamEvent(ctx, attempt.current, ev);
+      }
     }
+  } catch (err) {
+    // Interrupted mid-response: keep what the model completed (the client saw it) and answer its calls.
+    const partial = attempt.current;
+    if (ctx.signal.aborted && partial.done.length > 0) {
+      ctx.recordHistory(partial.done);
+      if (partial.calls.length > 0) ctx.recordHistory(await runToolCalls(ctx, partial.calls));
+    }
+    throw err;
   }
   return calls;
+}
+
+function announceRetry(ctx: TurnContext, ev: Extract<ModelEvent, { type: 'retrying' }>): void {
+  ctx.emit({
+    type: 'error',
+    turnId: ctx.turnId,
+    willRetry: true,
+    error: {
+      message: `${ev.message}; retrying ${ev.attempt}/${ev.maxAttempts} in ${Math.round(ev.delayMs)}ms`,
+      kind: 'stream_disconnected',
+      httpStatus: ev.httpStatus ?? null,
+    },
+  });
+}
+
+function onStreamEvent(ctx: TurnContext, a: Attempt, ev: Exclude<ModelEvent, { type: 'retrying' | 'completed' }>): void {
+  switch (ev.type) {
+    case 'created':
+      if (ev.rateLimits) ctx.setRateLimits(ev.rateLimits);
+      break;
+    case 'output_item_added':
+      a.live.set(ev.outputIndex, startLive(ctx, ev.item));
+      break;
+    case 'text_delta': {
+      const l = ensureLive(ctx, a.live, ev.outputIndex, 'agentMessage');
+      if (l.item.type === 'agentMessage') {
+        l.item.text += ev.delta;
+        ctx.emit({ type: 'agent_message_delta', turnId: ctx.turnId, itemId: l.item.id, delta: ev.delta });
+      }
+      break;
+    }
+    case 'reasoning_summary_part_added':
+    case 'reasoning_summary_delta':
+    case 'reasoning_text_delta':
+      onReasoningEvent(ctx, ensureLive(ctx, a.live, ev.outputIndex, 'reasoning'), ev);
+      break;
+    case 'output_item_done':
+      a.done.push(ev.item);
+      finishLive(ctx, a.live.get(ev.outputIndex), ev.item, a.calls);
+      a.live.delete(ev.outputIndex);
+      break;
+  }
 }
 
 function startLive(ctx: TurnContext, item: HistoryItem): LiveItem {
@@ -163,7 +197,6 @@ function onReasoningEvent(
 }
 
 function finishLive(ctx: TurnContext, l: LiveItem | undefined, done: HistoryItem, calls: HistoryItem[]): void {
-  ctx.recordHistory([done]);
   if (done.type === 'function_call' || done.type === 'custom_tool_call') {
     calls.push(done);
     return;

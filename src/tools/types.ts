@@ -95,8 +95,8 @@ export interface ToolContext {
   requestApproval(req: ApprovalRequest): Promise<ApprovalDecision>;
   /** The turn's diff tracker; tools call it before writing files. */
   diff: TurnDiffTracker;
-  /** Emits `turn/diff/updated` with the tracker's current diff. */
-  diffChanged(): void;
+  /** Emits `turn/diff/updated` with the tracker's diff as it is now; resolves once it is sent. */
+  diffChanged(): Promise<void>;
   /** Replaces the turn's plan (`turn/plan/updated`). */
   planUpdated(explanation: string | null, plan: PlanStep[]): void;
 }

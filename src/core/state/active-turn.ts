@@ -12,6 +12,7 @@ export class ActiveTurn {
   readonly controller = new AbortController();
   private readonly doneDeferred: Deferred<TurnInfo> = deferred<TurnInfo>();
   private abortReason: 'interrupted' | null = null;
+  private closing = false;
 
   constructor(
     readonly turnId: string,
@@ -30,6 +31,15 @@ export class ActiveTurn {
     this.abortReason = 'interrupted';
     this.state.clearApprovals();
     this.controller.abort(new Error('turn interrupted'));
+  }
+
+  /** The turn is finishing: it takes no more steered input. */
+  markClosing(): void {
+    this.closing = true;
+  }
+
+  isClosing(): boolean {
+    return this.closing;
   }
 
   wasAborted(): boolean {

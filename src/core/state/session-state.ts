@@ -23,7 +23,7 @@ export class SessionState {
 
   constructor(settings: ThreadSettings, history: HistoryItem[] = [], usage: ThreadTokenUsage | null = null) {
     this.settingsValue = settings;
-    this.history = history;
+    this.history = history.slice();
     this.usage = usage;
   }
 

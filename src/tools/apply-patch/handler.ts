@@ -105,13 +105,13 @@ async function handleApplyPatch(call: ToolCall, ctx: ToolContext): Promise<ToolO
   try {
     await commitPatch(plan);
   } catch (err) {
-    ctx.diffChanged();
+    await ctx.diffChanged();
     ctx.itemCompleted({ type: 'fileChange', id, changes, status: 'failed' });
     return { success: false, content: `Failed to apply patch: ${err instanceof Error ? err.message : String(err)}` };
   }
   // Recorded after the write so a failed commit never shows a rename that did not happen.
   for (const f of plan.files) if (f.movePath !== null && f.movePath !== f.path) ctx.diff.onMove(f.path, f.movePath);
-  ctx.diffChanged();
+  await ctx.diffChanged();
   ctx.itemCompleted({ type: 'fileChange', id, changes, status: 'completed' });
   return { success: true, content: patchSummary(plan) };
 }

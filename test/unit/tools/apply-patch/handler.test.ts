@@ -64,7 +64,7 @@ function fakeContext(opts: { approvalPolicy: ApprovalPolicy; sandbox?: SandboxPo
       return opts.decision ?? 'accept';
     },
     diff: new TurnDiffTrackerImpl(work),
-    diffChanged: () => {
+    diffChanged: async () => {
       ctx.diffEvents++;
     },
     planUpdated: () => undefined,

@@ -50,7 +50,7 @@ export function fakeContext(opts: {
       onMove: () => {},
       unifiedDiff: async () => '',
     },
-    diffChanged: () => {},
+    diffChanged: async () => {},
     planUpdated: () => {},
   };
   return ctx;
