@@ -100,15 +100,16 @@ export class AppServer {
       return;
     }
     if (event.type === 'approval_resolved') {
-      this.notify('serverRequest/resolved', { threadId, requestId: this.serverRequestIds.get(event.requestId) ?? event.requestId });
-      this.serverRequestIds.delete(event.requestId);
+      const key = `${threadId}\u0000${event.requestId}`;
+      this.notify('serverRequest/resolved', { threadId, requestId: this.serverRequestIds.get(key) ?? event.requestId });
+      this.serverRequestIds.delete(key);
       return;
     }
     const n = toNotification(threadId, event, Date.now());
     if (n) this.notify(n.method, n.params);
   }
 
-  /** Our approval id → the JSON-RPC id of the server request that asked for it. */
+  /** Thread id + approval id → the JSON-RPC id of the server request that asked for it. */
   private readonly serverRequestIds = new Map<string, string | number>();
 
   private async askApproval(threadId: string, e: Extract<SessionEvent, { type: 'approval_requested' }>): Promise<void> {
@@ -122,7 +123,7 @@ export class AppServer {
         : ['item/fileChange/requestApproval', { ...base, grantRoot: r.grantRoot ?? null }];
     let decision: ApprovalDecision = 'cancel';
     try {
-      const result = (await this.deps.rpc.request(method as string, params, undefined, (id) => this.serverRequestIds.set(e.requestId, id))) as {
+      const result = (await this.deps.rpc.request(method as string, params, undefined, (id) => this.serverRequestIds.set(`${threadId}\u0000${e.requestId}`, id))) as {
         decision?: unknown;
       } | null;
       decision = parseDecision(result?.decision);

@@ -41,9 +41,11 @@ export function checkPatchPaths(plan: PatchPlan, policy: SandboxPolicy, cwd: str
     return { ok: false, reason: 'the sandbox is read-only: the patch may not write any file', paths };
   }
   const roots = writableRoots(policy, cwd).map(realOrResolved);
+  // As in the command sandbox, a repository's .git stays read-only inside a writable root.
+  const protectedDirs = roots.map((r) => path.join(r, '.git'));
   const outside = paths.filter((p) => {
     const real = resolveReal(path.resolve(cwd, p));
-    return real === null || !roots.some((root) => isWithin(real, root));
+    return real === null || !roots.some((root) => isWithin(real, root)) || protectedDirs.some((g) => isWithin(real, g));
   });
   if (outside.length === 0) return { ok: true };
   return {
