@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RpcResponseError } from '../../src/client/daemon-client.js';
 import { createHarness, type Harness } from '../support/harness.js';
+import { rpcError } from '../support/wire.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -9,16 +9,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h.cleanup();
 });
-
-async function rpcError(p: Promise<unknown>) {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof RpcResponseError) return err.error;
-    throw err;
-  }
-  throw new Error('expected an error response');
-}
 
 describe('the app-server handshake and error contract', () => {
   it('refuses requests before initialize, answers initialize once, and refuses a second one', async () => {
