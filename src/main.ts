@@ -53,11 +53,16 @@ function parseArgs(argv: string[]): CliArgs {
 
 export function packageVersion(): string {
   const require = createRequire(import.meta.url);
-  try {
-    return (require('../../package.json') as { version: string }).version;
-  } catch {
-    return '0.0.0';
+  // From dist/src/main.js or from the bundle dist/agentd.mjs.
+  for (const rel of ['../../package.json', '../package.json']) {
+    try {
+      const pkg = require(rel) as { name?: string; version: string };
+      if (pkg.name === 'agentd') return pkg.version;
+    } catch {
+      // try the next location
+    }
   }
+  return '0.0.0';
 }
 
 async function main(): Promise<void> {
