@@ -20,6 +20,8 @@ export interface AppServerOptions {
   logLevel?: string;
   logFile?: string;
   version: string;
+  /** `main` already answered `initialize` with these client settings (fast start). */
+  preInitialized?: { optOutNotificationMethods: string[] } | null;
 }
 
 /**
@@ -64,7 +66,8 @@ export async function startAppServer(opts: AppServerOptions): Promise<void> {
     config,
     configWarnings: warnings,
     logger,
-    userAgent: `agentd/${opts.version} (${process.platform}; ${process.arch}) node/${process.versions.node}`,
+    version: opts.version,
+    preInitialized: opts.preInitialized ?? null,
     execCommand: (p) =>
       execStandalone({
         command: p.command,

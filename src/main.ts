@@ -4,7 +4,9 @@
  * process.stdin/stdout.
  */
 import { createRequire } from 'node:module';
+import { Readable } from 'node:stream';
 import { ConfigError } from './config/types.js';
+import { defaultHome, initializeResult, parsePlainInitialize } from './protocol/app-server/initialize-result.js';
 
 interface CliArgs {
   command: 'app-server' | 'demo' | 'acp' | 'help' | 'version';
@@ -65,6 +67,59 @@ export function packageVersion(): string {
   return '0.0.0';
 }
 
+/**
+ * The first line of `input` (without its newline) if it arrives within `waitMs`, and everything
+ * read so far. Clients write `initialize` right after spawning, so it is normally already there;
+ * otherwise the server loads without waiting (and reports a bad config at once).
+ */
+function readFirstLine(
+  input: NodeJS.ReadableStream,
+  maxBytes: number,
+  waitMs: number,
+): Promise<{ line: string | null; buffered: Buffer; ended: boolean }> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const timer = setTimeout(() => finish(null, false), waitMs);
+    const finish = (line: string | null, ended: boolean) => {
+      clearTimeout(timer);
+      input.off('data', onData);
+      input.off('end', onEnd);
+      input.pause();
+      resolve({ line, buffered: Buffer.concat(chunks), ended });
+    };
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (chunk.includes(10)) {
+        const all = Buffer.concat(chunks);
+        finish(all.subarray(0, all.indexOf(10)).toString('utf8'), false);
+      } else if (size > maxBytes) finish(null, false);
+    };
+    const onEnd = () => finish(null, true);
+    input.on('data', onData);
+    input.once('end', onEnd);
+  });
+}
+
+/**
+ * Reads the first line; if it is a plain `initialize`, answers it at once on stdout. Returns the
+ * input to hand to the server (with the unread rest put back) and the client's settings.
+ */
+async function answerInitializeEarly(stdin: NodeJS.ReadStream, version: string) {
+  const { line, buffered, ended } = await readFirstLine(stdin, 1 << 20, 50);
+  const init = line === null ? null : parsePlainInitialize(line);
+  let rest = buffered;
+  if (init) {
+    rest = buffered.subarray(buffered.indexOf(10) + 1);
+    process.stdout.write(`${JSON.stringify({ jsonrpc: '2.0', id: init.id, result: initializeResult(version, defaultHome()) })}\n`);
+  }
+  let input: Readable = stdin;
+  if (ended) input = Readable.from(rest.length > 0 ? [rest] : []);
+  else if (rest.length > 0) stdin.unshift(rest);
+  return { input, initialized: init ? { optOutNotificationMethods: init.optOutNotificationMethods } : null };
+}
+
 async function main(): Promise<void> {
   let args: CliArgs;
   try {
@@ -91,16 +146,22 @@ async function main(): Promise<void> {
       return;
     }
     case 'app-server': {
+      // Answer a plain `initialize` before loading the server: the handshake is what a client
+      // waits on at spawn, and the server's modules then load while the client carries on.
+      const early = await answerInitializeEarly(process.stdin, packageVersion());
       const { startAppServer } = await import('./app-server-main.js');
       try {
         await startAppServer({
-          input: process.stdin,
+          input: early.input,
+          preInitialized: early.initialized,
           output: process.stdout,
           overrides: args.overrides,
           logLevel: args.logLevel,
           logFile: args.logFile,
           version: packageVersion(),
         });
+        // The first-line reader paused the input; the server is listening now.
+        early.input.resume();
       } catch (err) {
         if (err instanceof ConfigError) {
           process.stderr.write(`agentd: configuration error: ${err.message}\n`);

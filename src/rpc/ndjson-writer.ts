@@ -13,16 +13,24 @@ interface QueuedLine {
  * Writes JSON-RPC messages as newline-delimited JSON to a byte stream.
  *
  * Contract: lines leave in exactly the order `write`/`writeRaw` were called, through one queue.
- * When the stream asks us to wait (`write()` returned false) nothing more is written until
- * `drain`. Each call's promise settles when its own line is flushed; a failed line rejects only
- * its own promise and fires `onError`, and the lines after it are still attempted.
- * A message is serialised when `write` is called, so later mutation of the object has no effect.
+ * Lines queued during one turn of the event loop go out as one `write` (a stream of deltas would
+ * otherwise cost a syscall and a callback per line). When the stream asks us to wait (`write()`
+ * returned false) nothing more is written until `drain`. Each call's promise settles when its
+ * line has been flushed; a line that cannot be serialised rejects only its own promise, while a
+ * failed stream write rejects the lines of that batch. Either fires `onError`, and later lines are
+ * still attempted. A message is serialised when `write` is called, so later mutation of the object
+ * has no effect.
  */
 export class NdjsonMessageWriter extends AbstractMessageWriter implements MessageWriter {
-  private readonly queue: QueuedLine[] = [];
+  private queue: QueuedLine[] = [];
   private blocked = false;
+  private scheduled = false;
   private readonly onStreamError = (err: unknown): void => this.fireError(err);
   private readonly onStreamClose = (): void => this.fireClose();
+  private readonly flushSoon = (): void => {
+    this.scheduled = false;
+    this.flush();
+  };
 
   constructor(private readonly output: Writable) {
     super();
@@ -58,7 +66,7 @@ export class NdjsonMessageWriter extends AbstractMessageWriter implements Messag
   flushed(): Promise<void> {
     const done = deferred<void>();
     this.queue.push({ line: '', done, message: undefined });
-    this.pump();
+    this.schedule();
     return done.promise.catch(() => undefined);
   }
 
@@ -75,31 +83,37 @@ export class NdjsonMessageWriter extends AbstractMessageWriter implements Messag
     }
     const done = deferred<void>();
     this.queue.push({ line, done, message });
-    this.pump();
+    this.schedule();
     return done.promise;
   }
 
-  private pump(): void {
-    while (!this.blocked) {
-      const item = this.queue.shift();
-      if (item === undefined) return;
-      this.writeOne(item);
-    }
+  private schedule(): void {
+    if (this.scheduled || this.blocked) return;
+    this.scheduled = true;
+    setImmediate(this.flushSoon);
   }
 
-  private writeOne(item: QueuedLine): void {
+  /** Hands everything queued to the stream as one write. */
+  private flush(): void {
+    if (this.blocked || this.queue.length === 0) return;
+    const batch = this.queue;
+    this.queue = [];
     const fail = (err: unknown): void => {
-      if (item.done.settled) return;
-      this.fireError(err, item.message);
-      item.done.reject(err);
+      this.fireError(err, batch.find((l) => l.message)?.message);
+      for (const l of batch) l.done.reject(err);
     };
     if (this.output.destroyed || this.output.writableEnded) {
       fail(new Error('Output stream is closed'));
       return;
     }
+    let text = '';
+    for (const l of batch) text += l.line;
     let ok: boolean;
     try {
-      ok = this.output.write(item.line, (err) => (err ? fail(err) : item.done.resolve()));
+      ok = this.output.write(text, (err) => {
+        if (err) fail(err);
+        else for (const l of batch) l.done.resolve();
+      });
     } catch (err) {
       fail(err);
       return;
@@ -114,7 +128,7 @@ export class NdjsonMessageWriter extends AbstractMessageWriter implements Messag
       this.output.off('drain', resume);
       this.output.off('close', resume);
       this.blocked = false;
-      this.pump();
+      this.flush();
     };
     this.output.on('drain', resume);
     this.output.on('close', resume);

@@ -71,3 +71,36 @@ describe('the app-server handshake and error contract', () => {
     await c.close();
   });
 });
+
+describe('the first line of a session', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await createHarness();
+  });
+  afterAll(async () => {
+    await h.cleanup();
+  });
+
+  it('gets the same validation as any request when it is a malformed initialize', async () => {
+    const c = h.spawn();
+    const err = await rpcError(c.request('initialize', { clientInfo: { name: 'x' } }));
+    expect(err.code).toBe(-32602);
+    expect(JSON.stringify(err.data)).toContain('clientInfo');
+    // The connection is still not initialized; a correct initialize then works.
+    const init = await c.initialize();
+    expect(init.codexHome).toBe(h.home);
+    await c.close();
+  });
+
+  it('answers initialize and a pipelined request sent in the same write', async () => {
+    const c = h.spawn();
+    const from = c.messages.length;
+    c.writeRaw(
+      '{"id":1,"method":"initialize","params":{"clientInfo":{"name":"x","version":"1"}}}\n{"method":"initialized"}\n{"id":2,"method":"thread/loaded/list","params":{}}\n',
+    );
+    const second = await c.waitFor((m) => m.id === 2, from);
+    expect(second.result).toEqual({ data: [], nextCursor: null });
+    expect(c.messages.find((m) => m.id === 1)!.result.userAgent).toMatch(/^agentd\//);
+    await c.close();
+  });
+});

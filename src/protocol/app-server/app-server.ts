@@ -17,7 +17,9 @@ export interface AppServerDeps {
   config: Config;
   configWarnings: ConfigWarning[];
   logger: Logger;
-  userAgent: string;
+  version: string;
+  /** Set when `main` already answered `initialize` (fast start): the connection is initialized. */
+  preInitialized?: { optOutNotificationMethods: string[] } | null;
   /** Runs `command/exec` (no thread). */
   execCommand: (params: { command: string[]; cwd?: string | null; env?: Record<string, string | null> | null; sandboxPolicy?: unknown; timeoutMs?: number | null }) => Promise<{ exitCode: number; stdout: string; stderr: string }>;
 }
@@ -45,6 +47,12 @@ export class AppServer {
   /** Wires the connection and starts reading. */
   start(): void {
     const { rpc, threads } = this.deps;
+    const pre = this.deps.preInitialized;
+    if (pre) {
+      this.conn.initialized = true;
+      for (const m of pre.optOutNotificationMethods) this.conn.optOut.add(m);
+      setImmediate(() => this.sendConfigWarnings());
+    }
     rpc.setRequestHandler((method, params) => this.dispatch(method, params));
     rpc.setNotificationHandler((method) => {
       if (method === 'initialized') this.deps.logger.debug('client initialized');
@@ -63,13 +71,15 @@ export class AppServer {
       const result = await this.call(method, raw);
       this.conn.initialized = true;
       // After the initialize response has gone out.
-      setImmediate(() => {
-        for (const w of this.deps.configWarnings) this.notify('configWarning', { summary: w.summary, details: w.details ?? null, path: w.path ?? null });
-      });
+      setImmediate(() => this.sendConfigWarnings());
       return result;
     }
     if (!this.conn.initialized) throw RpcError.notInitialized();
     return this.call(method, raw);
+  }
+
+  private sendConfigWarnings(): void {
+    for (const w of this.deps.configWarnings) this.notify('configWarning', { summary: w.summary, details: w.details ?? null, path: w.path ?? null });
   }
 
   private async call(method: string, raw: unknown): Promise<unknown> {

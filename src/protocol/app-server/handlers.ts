@@ -1,4 +1,3 @@
-import { homedir } from 'node:os';
 import { listModels } from '../../config/models.js';
 import { configReadView } from '../../config/config-view.js';
 import type { ThreadOverrides, ThreadRecord } from '../../core/thread-manager.js';
@@ -7,6 +6,7 @@ import type { Session } from '../../core/session.js';
 import type { UserInput } from '../../core/items.js';
 import type { SandboxPolicy } from '../../tools/types.js';
 import type { AppServerDeps, Connection } from './app-server.js';
+import { initializeResult } from './initialize-result.js';
 import { sandboxModeOf, wireThread, wireTurn } from './wire.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- params arrive zod-validated */
@@ -89,14 +89,7 @@ export function createHandlers(d: HandlerDeps): HandlerTable {
   return {
     initialize: (p: any) => {
       for (const m of p.capabilities?.optOutNotificationMethods ?? []) conn.optOut.add(m);
-      return {
-        userAgent: d.userAgent,
-        codexHome: d.config.home,
-        platformFamily: process.platform === 'win32' ? 'windows' : 'unix',
-        platformOs: process.platform === 'darwin' ? 'macos' : process.platform,
-        agentdHome: d.config.home,
-        userHome: homedir(),
-      };
+      return initializeResult(d.version, d.config.home);
     },
 
     'thread/start': (p: any) => {
