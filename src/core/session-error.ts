@@ -5,6 +5,7 @@ export type SessionErrorCode =
   | 'turn_id_mismatch'
   | 'turn_in_progress'
   | 'invalid_input'
+  | 'invalid_cursor'
   | 'thread_archived';
 
 /** A Session or ThreadManager operation was refused. */

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { Config, ModelInfo } from '../config/types.js';
 import type { ModelClient } from '../model/types.js';
 import type { HistoryItem } from '../model/types.js';
+import { InvalidCursorError, ThreadNotFoundError } from '../store/errors.js';
 import { reconstructThread, type StoredTurn } from '../store/reconstruct.js';
 import type { ListThreadsQuery, ListThreadsResult, RolloutLine, ThreadMeta } from '../store/types.js';
 import type { ToolRegistry } from '../tools/registry.js';
@@ -238,7 +239,12 @@ export class ThreadManager {
   }
 
   list(q: ListThreadsQuery): ListThreadsResult {
-    return this.deps.store.list(q);
+    try {
+      return this.deps.store.list(q);
+    } catch (err) {
+      if (err instanceof InvalidCursorError) throw new SessionError('invalid_cursor', err.message);
+      throw err;
+    }
   }
 
   setName(id: string, name: string | null): ThreadRecord {
@@ -297,7 +303,12 @@ export class ThreadManager {
 
   private async readStored(id: string) {
     if (!this.deps.store.get(id)) throw new SessionError('thread_not_found', `thread not found: ${id}`);
-    return this.deps.store.read(id);
+    try {
+      return await this.deps.store.read(id);
+    } catch (err) {
+      if (err instanceof ThreadNotFoundError) throw new SessionError('thread_not_found', err.message);
+      throw err;
+    }
   }
 
   private attach(

@@ -44,6 +44,12 @@ describe('the app-server handshake and error contract', () => {
 
     const missing = await rpcError(c.request('thread/read', { threadId: 'does-not-exist' }));
     expect(missing.data.code).toBe('thread_not_found');
+    const cursor = await rpcError(c.request('thread/list', { cursor: 'not-a-cursor' }));
+    expect(cursor.code).toBe(-32602);
+    expect(cursor.data.code).toBe('invalid_cursor');
+    const empty = await rpcError(c.request('turn/start', { threadId: (await c.request('thread/start', { ephemeral: true })).thread.id, input: [] }));
+    expect(empty.code).toBe(-32602);
+    expect(empty.data.code).toBe('invalid_input');
     // Still alive and serving.
     const list = await c.request('thread/list', {});
     expect(list.data).toEqual([]);

@@ -155,6 +155,8 @@ function parseDecision(d: unknown): ApprovalDecision {
   return 'decline';
 }
 
+/** Bad values in otherwise well-formed params are -32602; refused operations are -32600. */
 function sessionErrorToRpc(err: SessionError): RpcError {
-  return RpcError.app(-32600, err.code, err.message);
+  const invalidParams = err.code === 'invalid_input' || err.code === 'invalid_cursor';
+  return RpcError.app(invalidParams ? -32602 : -32600, err.code, err.message);
 }
