@@ -3,14 +3,7 @@ import type { Config, ModelInfo } from './types.js';
 /** Context window assumed for a model we know nothing about. */
 export const DEFAULT_CONTEXT_WINDOW = 128_000;
 
-interface CatalogueEntry {
-  model: string;
-  displayName: string;
-  description: string;
-  contextWindow: number;
-  supportedReasoningEfforts: string[];
-  defaultReasoningEffort: string | null;
-}
+type CatalogueEntry = Omit<ModelInfo, 'id' | 'isDefault' | 'toolStyle'>;
 
 const GPT5_EFFORTS = ['minimal', 'low', 'medium', 'high'];
 const O_SERIES_EFFORTS = ['low', 'medium', 'high'];

@@ -16,6 +16,7 @@ import {
   serverRequests,
   toolOutputs,
   type Thread,
+  DONE_TURN,
 } from '../support/tool-turns.js';
 
 let h: Harness;
@@ -46,14 +47,13 @@ function answer(t: Thread, ...decisions: Decision[]): Asked[] {
 }
 
 const UNTRUSTED = ['approval_policy="untrusted"', 'sandbox_mode="workspace-write"'];
-const done = { output: [{ type: 'text' as const, text: 'done' }] };
 
 describe('command approvals (untrusted, workspace-write)', () => {
   it('accept: item/started → requestApproval → serverRequest/resolved → item/completed, and the command runs', async () => {
     const t = await openThread(h, UNTRUSTED);
     const asked = answer(t, 'accept');
     const file = `accepted-${rand()}.txt`;
-    h.mock.enqueue({ output: [execCall(`touch ${file}`, 'call-accept')] }, done);
+    h.mock.enqueue({ output: [execCall(`touch ${file}`, 'call-accept')] }, DONE_TURN);
     const from = t.c.messages.length;
     const r = await runTurn(h, t);
     expect(r.turn.status).toBe('completed');
@@ -102,7 +102,7 @@ describe('command approvals (untrusted, workspace-write)', () => {
       { output: [execCall(`touch ${file}`, 'call-s1')] },
       { output: [execCall(`touch ${file}`, 'call-s2')] },
       { output: [execCall(`touch ${other}`, 'call-s3')] },
-      done,
+      DONE_TURN,
     );
     const r = await runTurn(h, t);
     expect(r.turn.status).toBe('completed');
@@ -113,7 +113,7 @@ describe('command approvals (untrusted, workspace-write)', () => {
     expect(existsSync(join(h.workspace, other))).toBe(false);
 
     // The grant outlives the turn.
-    h.mock.enqueue({ output: [execCall(`touch ${file}`, 'call-s4')] }, done);
+    h.mock.enqueue({ output: [execCall(`touch ${file}`, 'call-s4')] }, DONE_TURN);
     const r2 = await runTurn(h, t);
     expect(r2.turn.status).toBe('completed');
     expect(serverRequests(r2.msgs)).toHaveLength(0);
@@ -156,7 +156,7 @@ describe('command approvals (untrusted, workspace-write)', () => {
     expect(r.requests).toHaveLength(1);
     expect(notifs(r.msgs, 'serverRequest/resolved')).toHaveLength(1);
     // The thread is usable afterwards.
-    h.mock.enqueue(done);
+    h.mock.enqueue(DONE_TURN);
     expect((await runTurn(h, t)).turn.status).toBe('completed');
     await t.c.close();
   });
@@ -181,7 +181,7 @@ describe('pending approvals', () => {
     expect(itemEvent(msgs, 'completed', 'call-pending')).toMatchObject({ status: 'declined' });
     // A late answer changes nothing.
     release({ decision: 'accept' });
-    h.mock.enqueue(done);
+    h.mock.enqueue(DONE_TURN);
     expect((await runTurn(h, t)).turn.status).toBe('completed');
     expect(existsSync(join(h.workspace, file))).toBe(false);
     await t.c.close();
@@ -204,7 +204,7 @@ describe('pending approvals', () => {
           if (pending.size === 2) bothAsked();
         }),
     );
-    h.mock.enqueue({ output: [execCall('touch same.txt', 'same-call')] }, { output: [execCall('touch same.txt', 'same-call')] }, done, done);
+    h.mock.enqueue({ output: [execCall('touch same.txt', 'same-call')] }, { output: [execCall('touch same.txt', 'same-call')] }, DONE_TURN, DONE_TURN);
     const from = c.messages.length;
     const turnA = await startTurn(c, a, 'a');
     const turnB = await startTurn(c, b, 'b');
@@ -229,7 +229,7 @@ describe('pending approvals', () => {
     const file = `classic-${rand()}.txt`;
     h.mock.enqueue(
       { output: [{ type: 'function_call', name: 'shell', arguments: { command: ['touch', file] }, callId: 'call-classic' }] },
-      done,
+      DONE_TURN,
     );
     const r = await runTurn(h, t);
     expect(r.turn.status).toBe('completed');
@@ -249,7 +249,7 @@ describe('patch approvals (untrusted, workspace-write)', () => {
     const t = await openThread(h, UNTRUSTED);
     const asked = answer(t, 'accept');
     const file = `p-accept-${rand()}.txt`;
-    h.mock.enqueue({ output: [patchCall(patchText(`*** Add File: ${file}`, '+hello'), 'patch-accept')] }, done);
+    h.mock.enqueue({ output: [patchCall(patchText(`*** Add File: ${file}`, '+hello'), 'patch-accept')] }, DONE_TURN);
     const from = t.c.messages.length;
     const r = await runTurn(h, t);
     expect(r.turn.status).toBe('completed');
@@ -285,7 +285,7 @@ describe('patch approvals (untrusted, workspace-write)', () => {
       { output: [patchCall(patchText(`*** Add File: ${file}`, '+one'), 'patch-s1')] },
       { output: [patchCall(patchText(`*** Update File: ${file}`, '@@', '-one', '+two'), 'patch-s2')] },
       { output: [patchCall(patchText(`*** Add File: ${other}`, '+nope'), 'patch-s3')] },
-      done,
+      DONE_TURN,
     );
     const r = await runTurn(h, t);
     expect(r.turn.status).toBe('completed');
@@ -305,7 +305,7 @@ describe('patch approvals (untrusted, workspace-write)', () => {
     const asked = answer(t, 'decline');
     const file = `p-declined-${rand()}.txt`;
     writeFileSync(join(h.workspace, file), 'original\n');
-    h.mock.enqueue({ output: [patchCall(patchText(`*** Update File: ${file}`, '@@', '-original', '+changed'), 'patch-decline')] }, done);
+    h.mock.enqueue({ output: [patchCall(patchText(`*** Update File: ${file}`, '@@', '-original', '+changed'), 'patch-decline')] }, DONE_TURN);
     const r = await runTurn(h, t);
     expect(asked).toHaveLength(1);
     expect(r.turn.status).toBe('completed');
@@ -346,7 +346,7 @@ describe('approval policies (workspace-write)', () => {
       { output: [execCall('ls', 'call-ls')] },
       { output: [execCall('cat readme.txt', 'call-cat')] },
       { output: [execCall(`echo hi > ${file}`, 'call-write')] },
-      done,
+      DONE_TURN,
     );
     const r = await runTurn(h, t);
     expect(r.turn.status).toBe('completed');
@@ -366,7 +366,7 @@ describe('approval policies (workspace-write)', () => {
     h.mock.enqueue(
       // Exits 0 whatever touch does, so no retry question can follow; the sandbox shows in the output.
       { output: [execCall(`touch ${inside} && touch ${outside} 2>&1; echo finished`, 'call-onreq')] },
-      done,
+      DONE_TURN,
     );
     try {
       const r = await runTurn(h, t);
@@ -388,7 +388,7 @@ describe('approval policies (workspace-write)', () => {
     const asked = answer(t, 'accept');
     const inside = `never-${rand()}.txt`;
     const outside = `/var/tmp/agentd-never-${rand()}`;
-    h.mock.enqueue({ output: [execCall(`echo x > ${inside}`, 'call-in')] }, { output: [execCall(`touch ${outside}`, 'call-out')] }, done);
+    h.mock.enqueue({ output: [execCall(`echo x > ${inside}`, 'call-in')] }, { output: [execCall(`touch ${outside}`, 'call-out')] }, DONE_TURN);
     try {
       const r = await runTurn(h, t);
       expect(r.turn.status).toBe('completed');
@@ -413,7 +413,7 @@ describe('approval policies (workspace-write)', () => {
     const asked = answer(t, 'accept');
     const inside = `onfail-${rand()}.txt`;
     const outside = `/var/tmp/agentd-onfail-${rand()}`;
-    h.mock.enqueue({ output: [execCall(`touch ${inside}`, 'call-fine')] }, { output: [execCall(`touch ${outside}`, 'call-denied')] }, done);
+    h.mock.enqueue({ output: [execCall(`touch ${inside}`, 'call-fine')] }, { output: [execCall(`touch ${outside}`, 'call-denied')] }, DONE_TURN);
     try {
       const r = await runTurn(h, t);
       expect(r.turn.status).toBe('completed');
@@ -439,7 +439,7 @@ describe('approval policies (workspace-write)', () => {
     const asked = answer(t, 'decline');
     const dir = outsideDir();
     const target = join(dir, 'f.txt');
-    h.mock.enqueue({ output: [execCall(`echo x > ${target}`, 'call-denied')] }, done);
+    h.mock.enqueue({ output: [execCall(`echo x > ${target}`, 'call-denied')] }, DONE_TURN);
     try {
       const r = await runTurn(h, t);
       expect(r.turn.status).toBe('completed');

@@ -15,6 +15,8 @@ import {
   serverRequests,
   toolOutputOrder,
   toolOutputs,
+  DONE_TURN,
+  NEVER_WW,
 } from '../support/tool-turns.js';
 
 let h: Harness;
@@ -25,8 +27,6 @@ afterAll(async () => {
   await h.cleanup();
 });
 
-const done = { output: [{ type: 'text' as const, text: 'done' }] };
-const NEVER_WW = ['approval_policy="never"', 'sandbox_mode="workspace-write"'];
 
 /** A fresh directory inside the workspace, returned relative and absolute. */
 function subdir(): { rel: string; abs: string } {
@@ -41,7 +41,7 @@ describe('apply_patch failures', () => {
     const t = await openThread(h, NEVER_WW);
     const d = subdir();
     writeFileSync(join(d.abs, 'f.txt'), 'alpha\nbeta\n');
-    h.mock.enqueue({ output: [patchCall(patchText(`*** Update File: ${d.rel}/f.txt`, '@@', '-gamma', '+delta'), 'patch-bad')] }, done);
+    h.mock.enqueue({ output: [patchCall(patchText(`*** Update File: ${d.rel}/f.txt`, '@@', '-gamma', '+delta'), 'patch-bad')] }, DONE_TURN);
     const r = await runTurn(h, t);
     expect(r.turn.status).toBe('completed');
     const out = toolOutputs(r.requests[1]!).get('patch-bad');
@@ -71,7 +71,7 @@ describe('apply_patch failures', () => {
       '-not there',
       '+x',
     );
-    h.mock.enqueue({ output: [patchCall(patch, 'patch-partial')] }, done);
+    h.mock.enqueue({ output: [patchCall(patch, 'patch-partial')] }, DONE_TURN);
     const r = await runTurn(h, t);
     expect(toolOutputs(r.requests[1]!).get('patch-partial')?.output).toContain('Failed to find expected lines');
     expect(existsSync(join(d.abs, 'new.txt'))).toBe(false);
@@ -85,7 +85,7 @@ describe('apply_patch failures', () => {
     const d = subdir();
     writeFileSync(join(d.abs, 'f.txt'), 'alpha\n');
     const input = patchText(`*** Update File: ${d.rel}/f.txt`, '@@', '-omega', '+x');
-    h.mock.enqueue({ output: [{ type: 'function_call', name: 'apply_patch', arguments: { input }, callId: 'patch-fn' }] }, done);
+    h.mock.enqueue({ output: [{ type: 'function_call', name: 'apply_patch', arguments: { input }, callId: 'patch-fn' }] }, DONE_TURN);
     const r = await runTurn(h, t);
     const out = toolOutputs(r.requests[1]!).get('patch-fn');
     expect(out?.type).toBe('function_call_output');
@@ -104,7 +104,7 @@ describe('parallel tool calls', () => {
       arguments: { explanation: step, plan: [{ step, status: 'in_progress' }] },
       callId,
     });
-    h.mock.enqueue({ output: [plan('first step', 'plan-1'), plan('second step', 'plan-2')] }, done);
+    h.mock.enqueue({ output: [plan('first step', 'plan-1'), plan('second step', 'plan-2')] }, DONE_TURN);
     const r = await runTurn(h, t);
     expect(r.turn.status).toBe('completed');
     expect(r.requests).toHaveLength(2);
@@ -124,7 +124,7 @@ describe('parallel tool calls', () => {
     // The first call only finishes once the second has run: sequential execution would print WAITED-OUT.
     const first = `cd ${d.rel}; for i in $(seq 100); do [ -f go.flag ] && break; sleep 0.05; done; [ -f go.flag ] && echo FIRST-SAW-FLAG || echo WAITED-OUT`;
     const second = `touch ${d.rel}/go.flag; echo SECOND`;
-    h.mock.enqueue({ output: [execCall(first, 'exec-1'), execCall(second, 'exec-2')] }, done);
+    h.mock.enqueue({ output: [execCall(first, 'exec-1'), execCall(second, 'exec-2')] }, DONE_TURN);
     const r = await runTurn(h, t);
     expect(r.turn.status).toBe('completed');
     expect(toolOutputOrder(r.requests[1]!)).toEqual(['exec-1', 'exec-2']);
@@ -163,7 +163,7 @@ describe('the turn diff', () => {
       ' stay',
       `*** Delete File: ${d.rel}/del.txt`,
     );
-    h.mock.enqueue({ output: [patchCall(patch, 'patch-all')] }, done);
+    h.mock.enqueue({ output: [patchCall(patch, 'patch-all')] }, DONE_TURN);
     const r = await runTurn(h, t);
     expect(r.turn.status).toBe('completed');
     expect(serverRequests(r.msgs)).toHaveLength(0);
@@ -229,7 +229,7 @@ describe('the turn diff', () => {
       { output: [patchCall(patchText(`*** Update File: ${d.rel}/a.txt`, '@@', '-v1', '+v2'), 'p1')] },
       { output: [patchCall(patchText(`*** Update File: ${d.rel}/a.txt`, '@@', '-v2', '+v3', `*** Add File: ${d.rel}/b.txt`, '+b'), 'p2')] },
       { output: [patchCall(patchText(`*** Delete File: ${d.rel}/b.txt`), 'p3')] },
-      done,
+      DONE_TURN,
     );
     const r = await runTurn(h, t);
     expect(r.turn.status).toBe('completed');
@@ -262,7 +262,7 @@ describe('the turn diff', () => {
             patchCall(patchText(`*** Delete File: ${d.rel}/b.txt`), `q2-${i}`),
           ],
         },
-        done,
+        DONE_TURN,
       );
       const r = await runTurn(h, t);
       expect(r.turn.status).toBe('completed');

@@ -21,6 +21,8 @@ import {
   serverRequests,
   toolOutputs,
   type Thread,
+  DONE_TURN,
+  NEVER_WW,
 } from '../support/tool-turns.js';
 
 let h: Harness;
@@ -31,8 +33,6 @@ afterAll(async () => {
   await h.cleanup();
 });
 
-const done = { output: [{ type: 'text' as const, text: 'done' }] };
-const NEVER_WW = ['approval_policy="never"', 'sandbox_mode="workspace-write"'];
 
 /** Counts the connections a TCP server on 127.0.0.1 accepts. */
 async function countingServer(): Promise<{ server: Server; port: number; count: () => number }> {
@@ -56,7 +56,7 @@ describe('sandbox denials', () => {
       { output: [execCall(`echo in > ${inside}`, 'call-in')] },
       { output: [execCall(`touch ${escape}`, 'call-touch')] },
       { output: [execCall(`echo x > ${join(outside, 'f.txt')}`, 'call-sibling')] },
-      done,
+      DONE_TURN,
     );
     try {
       const r = await runTurn(h, t);
@@ -84,7 +84,7 @@ describe('sandbox denials', () => {
     h.mock.enqueue(
       { output: [execCall(`echo x > ${file}`, 'call-write')] },
       { output: [execCall('cat ro-source.txt', 'call-read', { login: false })] },
-      done,
+      DONE_TURN,
     );
     const r = await runTurn(h, t);
     expect(r.turn.status).toBe('completed');
@@ -101,7 +101,7 @@ describe('sandbox denials', () => {
     try {
       const probe = `bash -c 'exec 3<>/dev/tcp/127.0.0.1/${srv.port}' && echo CONNECTED`;
       const t = await openThread(h, NEVER_WW);
-      h.mock.enqueue({ output: [execCall(probe, 'call-net')] }, done);
+      h.mock.enqueue({ output: [execCall(probe, 'call-net')] }, DONE_TURN);
       const r = await runTurn(h, t);
       expect(r.turn.status).toBe('completed');
       const item = itemEvent(r.msgs, 'completed', 'call-net');
@@ -113,7 +113,7 @@ describe('sandbox denials', () => {
 
       // Control: the same probe connects when the policy grants network access.
       const t2 = await openThread(h, [...NEVER_WW, 'sandbox_workspace_write.network_access=true']);
-      h.mock.enqueue({ output: [execCall(probe, 'call-net-ok')] }, done);
+      h.mock.enqueue({ output: [execCall(probe, 'call-net-ok')] }, DONE_TURN);
       const r2 = await runTurn(h, t2);
       expect(itemEvent(r2.msgs, 'completed', 'call-net-ok')).toMatchObject({ status: 'completed', exitCode: 0 });
       expect(itemEvent(r2.msgs, 'completed', 'call-net-ok').aggregatedOutput).toContain('CONNECTED');
@@ -131,7 +131,7 @@ describe('escape attempts', () => {
     const link = `link-${rand()}`;
     symlinkSync(outside, join(h.workspace, link));
     const t = await openThread(h, NEVER_WW);
-    h.mock.enqueue({ output: [execCall(`echo x > ${link}/file`, 'call-link')] }, done);
+    h.mock.enqueue({ output: [execCall(`echo x > ${link}/file`, 'call-link')] }, DONE_TURN);
     try {
       const r = await runTurn(h, t);
       expect(r.turn.status).toBe('completed');
@@ -174,7 +174,7 @@ describe('escape attempts', () => {
     const s = escapeSetup();
     try {
       const t = await openThread(h, NEVER_WW, { cwd: s.ws });
-      h.mock.enqueue(...s.calls.map((c) => ({ output: [c] })), done);
+      h.mock.enqueue(...s.calls.map((c) => ({ output: [c] })), DONE_TURN);
       const r = await runTurn(h, t);
       expect(r.turn.status).toBe('completed');
       expect(serverRequests(r.msgs)).toHaveLength(0);
@@ -201,7 +201,7 @@ describe('escape attempts', () => {
         asked.push({ method, params });
         return { decision: 'decline' };
       });
-      h.mock.enqueue(...s.calls.map((c) => ({ output: [c] })), done);
+      h.mock.enqueue(...s.calls.map((c) => ({ output: [c] })), DONE_TURN);
       const r = await runTurn(h, t);
       expect(r.turn.status).toBe('completed');
       expect(asked.map((a) => [a.method, a.params.itemId])).toEqual([
@@ -239,7 +239,7 @@ describe('the workspace .git stays read-only', () => {
     const ws = gitWorkspace();
     try {
       const t = await openThread(h, NEVER_WW, { cwd: ws });
-      h.mock.enqueue({ output: [execCall('echo evil > .git/hooks/pre-commit', 'call-hook')] }, done);
+      h.mock.enqueue({ output: [execCall('echo evil > .git/hooks/pre-commit', 'call-hook')] }, DONE_TURN);
       const r = await runTurn(h, t);
       const item = itemEvent(r.msgs, 'completed', 'call-hook');
       expect(item.status).toBe('failed');
@@ -258,7 +258,7 @@ describe('the workspace .git stays read-only', () => {
     const ws = gitWorkspace();
     try {
       const t = await openThread(h, NEVER_WW, { cwd: ws });
-      h.mock.enqueue({ output: [patchCall(patchText('*** Add File: .git/hooks/pre-commit', '+#!/bin/sh', '+evil'), 'patch-hook')] }, done);
+      h.mock.enqueue({ output: [patchCall(patchText('*** Add File: .git/hooks/pre-commit', '+#!/bin/sh', '+evil'), 'patch-hook')] }, DONE_TURN);
       const r = await runTurn(h, t);
       expect(r.turn.status).toBe('completed');
       expect(existsSync(join(ws, '.git', 'hooks', 'pre-commit'))).toBe(false);
@@ -345,7 +345,7 @@ describe('commandExecution items', () => {
     const t = await openThread(h, NEVER_WW);
     mkdirSync(join(h.workspace, 'sub'), { recursive: true });
     const cmd = 'echo first; echo err-line >&2; pwd; printf "%s\\n" second; exit 7';
-    h.mock.enqueue({ output: [execCall(cmd, 'call-fields', { workdir: 'sub', login: false })] }, done);
+    h.mock.enqueue({ output: [execCall(cmd, 'call-fields', { workdir: 'sub', login: false })] }, DONE_TURN);
     const r = await runTurn(h, t);
     expect(r.turn.status).toBe('completed');
     const started = itemEvent(r.msgs, 'started', 'call-fields');

@@ -7,6 +7,12 @@ import { startTurn, turnCompleted, type Harness } from './harness.js';
 /** A short random tag for file names. */
 export const rand = (): string => randomBytes(6).toString('hex');
 
+/** A model turn that just answers, to end a tool turn. */
+export const DONE_TURN = { output: [{ type: 'text' as const, text: 'done' }] };
+
+/** Config for a daemon that never asks and sandboxes to the workspace. */
+export const NEVER_WW = ['approval_policy="never"', 'sandbox_mode="workspace-write"'];
+
 /** A fresh directory under /var/tmp: outside every writable root of a `/tmp` workspace. */
 export function outsideDir(prefix = 'agentd-outside-'): string {
   return mkdtempSync(`/var/tmp/${prefix}`);
