@@ -112,10 +112,17 @@ function announceRetry(ctx: TurnContext, ev: Extract<ModelEvent, { type: 'retryi
     willRetry: true,
     error: {
       message: `${ev.message}; retrying ${ev.attempt}/${ev.maxAttempts} in ${Math.round(ev.delayMs)}ms`,
-      kind: 'stream_disconnected',
+      kind: retryKind(ev.httpStatus),
       httpStatus: ev.httpStatus ?? null,
     },
   });
+}
+
+/** What a retried failure was, from its HTTP status (none: the connection or stream broke). */
+function retryKind(status: number | undefined): string {
+  if (status === 429) return 'rate_limited';
+  if (status !== undefined && status >= 500) return 'server_error';
+  return 'stream_disconnected';
 }
 
 function onStreamEvent(ctx: TurnContext, a: Attempt, ev: Exclude<ModelEvent, { type: 'retrying' | 'completed' }>): void {
