@@ -1,4 +1,3 @@
-import type { HistoryItem } from '../../model/types.js';
 import type { ApprovalDecision, ApprovalRequest, TurnDiffTracker } from '../../tools/types.js';
 import { deferred, type Deferred } from '../../util/deferred.js';
 import type { PlanStep } from '../items.js';
@@ -20,8 +19,6 @@ export class TurnState {
   private readonly approvals = new Map<string, ApprovalWaiter>();
   private planValue: { explanation: string | null; plan: PlanStep[] } | null = null;
   private lastAgentMessageValue: string | null = null;
-  /** Tool outputs produced but not yet sent to the model. */
-  private readonly outstanding: HistoryItem[] = [];
 
   constructor(readonly diff: TurnDiffTracker) {}
 
@@ -85,15 +82,5 @@ export class TurnState {
 
   lastAgentMessage(): string | null {
     return this.lastAgentMessageValue;
-  }
-
-  // --- outstanding tool outputs
-
-  pushOutstanding(item: HistoryItem): void {
-    this.outstanding.push(item);
-  }
-
-  takeOutstanding(): HistoryItem[] {
-    return this.outstanding.splice(0, this.outstanding.length);
   }
 }

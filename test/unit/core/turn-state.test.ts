@@ -80,7 +80,7 @@ describe('TurnState approvals', () => {
   });
 });
 
-describe('TurnState plan, last message and outstanding outputs', () => {
+describe('TurnState plan and last message', () => {
   it('remembers the latest plan and agent message', () => {
     expect(state.plan()).toBeNull();
     expect(state.lastAgentMessage()).toBeNull();
@@ -90,13 +90,6 @@ describe('TurnState plan, last message and outstanding outputs', () => {
     state.setLastAgentMessage('second');
     expect(state.plan()).toEqual({ explanation: 'because', plan: [{ step: 'a', status: 'completed' }] });
     expect(state.lastAgentMessage()).toBe('second');
-  });
-
-  it('takes outstanding tool outputs once, in order', () => {
-    state.pushOutstanding({ type: 'function_call_output', call_id: 'c1', output: 'one' });
-    state.pushOutstanding({ type: 'function_call_output', call_id: 'c2', output: 'two' });
-    expect(state.takeOutstanding().map((i) => (i as { call_id: string }).call_id)).toEqual(['c1', 'c2']);
-    expect(state.takeOutstanding()).toEqual([]);
   });
 
   it('exposes the diff tracker it was built with', async () => {
