@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DaemonClient } from '../../src/client/daemon-client.js';
@@ -32,6 +32,9 @@ export async function createHarness(opts: { wireApi?: 'responses' | 'chat'; defa
   const mock = await startMockModelServer({ defaultResponder: opts.defaultResponder });
   const home = mkdtempSync(join(tmpdir(), 'agentd-test-home-'));
   const workspace = mkdtempSync(join(tmpdir(), 'agentd-test-ws-'));
+  // The daemon's commands run login shells: give them a HOME without this machine's profile.
+  const userHome = join(home, 'user-home');
+  mkdirSync(userHome);
   const clients: DaemonClient[] = [];
   const h: Harness = {
     mock,
@@ -41,7 +44,7 @@ export async function createHarness(opts: { wireApi?: 'responses' | 'chat'; defa
       const args = [...mockConfig(mock.url, opts.wireApi), ...extraConfig].flatMap((c) => ['-c', c]);
       const c = DaemonClient.spawn({
         args: [...args, '--log-level', process.env.AGENTD_TEST_LOG ?? 'warn'],
-        env: { ...process.env, AGENTD_HOME: home, AGENTD_RETRY_BASE_MS: '5', ...env },
+        env: { ...process.env, HOME: userHome, AGENTD_HOME: home, AGENTD_RETRY_BASE_MS: '5', ...env },
         cwd: workspace,
       });
       clients.push(c);

@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createShellHandlers, type ShellHandlers } from '../../../../src/tools/shell/handlers.js';
-import { ShellRuntime } from '../../../../src/tools/shell/runtime.js';
+import { defaultCommandEnv, ShellRuntime } from '../../../../src/tools/shell/runtime.js';
 import { shellToolSpecs } from '../../../../src/tools/shell/specs.js';
 import { TurnAbortedError, type SandboxPolicy } from '../../../../src/tools/types.js';
 import { call, fakeContext } from './fake-context.js';
@@ -18,7 +18,8 @@ describe('shell tool handlers', () => {
   let h: ShellHandlers;
   beforeEach(async () => {
     ({ dir, cleanup } = await tempDir('agentd-handlers-'));
-    runtime = new ShellRuntime();
+    // A HOME of its own: login shells must not run this machine's profile (which may print).
+    runtime = new ShellRuntime({ env: () => ({ ...defaultCommandEnv(), HOME: dir }) });
     h = createShellHandlers(runtime);
   });
   afterEach(async () => {
