@@ -18,7 +18,7 @@ function toOutputItem(call: ToolCall, out: ToolOutput): HistoryItem {
 
 /**
  * Runs the model's tool calls and returns their outputs in call order. Calls run in parallel when
- * every one of them is parallel-safe; otherwise one after another. Every call gets an output, even
+ * every one of them is parallel-safe and read-only (independent); otherwise one after another. Every call gets an output, even
  * when the turn is aborted, because the model API requires each call to be answered.
  */
 export async function runToolCalls(ctx: TurnContext, items: HistoryItem[]): Promise<HistoryItem[]> {
@@ -38,7 +38,7 @@ export async function runToolCalls(ctx: TurnContext, items: HistoryItem[]): Prom
       return { success: false, content: `error: ${(err as Error)?.message ?? String(err)}` };
     }
   };
-  const parallel = calls.length > 1 && calls.every((c) => ctx.tools.isParallelSafe(c.name));
+  const parallel = calls.length > 1 && calls.every((c) => ctx.tools.isParallelSafe(c));
   const outputs: ToolOutput[] = [];
   if (parallel) {
     outputs.push(...(await Promise.all(calls.map(runOne))));

@@ -38,9 +38,11 @@ export class ToolRegistry {
     return out;
   }
 
-  /** Whether a call may run alongside other parallel-safe calls. */
-  isParallelSafe(name: string): boolean {
-    return this.byName.get(name)?.parallelSafe ?? false;
+  /** Whether a call may run alongside other such calls: a parallel-safe tool, and a read-only call. */
+  isParallelSafe(call: ToolCall): boolean {
+    const handler = this.byName.get(call.name);
+    if (!handler?.parallelSafe) return false;
+    return handler.isReadOnly ? handler.isReadOnly(call) : true;
   }
 
   async dispatch(call: ToolCall, ctx: ToolContext): Promise<ToolOutput> {

@@ -107,6 +107,11 @@ export interface ToolHandler {
   readonly name: string;
   /** Whether calls of this tool may run in parallel with other such calls. */
   readonly parallelSafe: boolean;
+  /**
+   * Whether this particular call only reads (e.g. a known-safe command). Only read-only calls run
+   * in parallel; without this method every call of a parallel-safe tool counts as read-only.
+   */
+  isReadOnly?(call: ToolCall): boolean;
   handle(call: ToolCall, ctx: ToolContext): Promise<ToolOutput>;
 }
 

@@ -1,8 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MockOutput } from '../../src/mock/types.js';
-import { createHarness, type Harness } from '../support/harness.js';
+import { createHarness, startTurn, turnCompleted, type Harness } from '../support/harness.js';
 import {
   execCall,
   itemEvent,
@@ -118,23 +119,51 @@ describe('parallel tool calls', () => {
     await t.c.close();
   });
 
-  it('two read-only exec_command calls run concurrently; outputs stay in call order', async () => {
+  it('read-only exec_command calls run concurrently; outputs stay in call order', async () => {
     const t = await openThread(h, NEVER_WW);
     const d = subdir();
-    // The first call only finishes once the second has run: sequential execution would print WAITED-OUT.
-    const first = `cd ${d.rel}; for i in $(seq 100); do [ -f go.flag ] && break; sleep 0.05; done; [ -f go.flag ] && echo FIRST-SAW-FLAG || echo WAITED-OUT`;
-    const second = `touch ${d.rel}/go.flag; echo SECOND`;
-    h.mock.enqueue({ output: [execCall(first, 'exec-1'), execCall(second, 'exec-2')] }, DONE_TURN);
-    const r = await runTurn(h, t);
-    expect(r.turn.status).toBe('completed');
-    expect(toolOutputOrder(r.requests[1]!)).toEqual(['exec-1', 'exec-2']);
-    const outs = toolOutputs(r.requests[1]!);
-    expect(outs.get('exec-1')!.output).toContain('FIRST-SAW-FLAG');
-    expect(outs.get('exec-2')!.output).toContain('SECOND');
-    // The second started before the first completed.
-    const idx = (method: string, id: string) => r.msgs.findIndex((m) => m.method === method && m.params.item.id === id);
-    expect(idx('item/started', 'exec-2')).toBeGreaterThanOrEqual(0);
-    expect(idx('item/started', 'exec-2')).toBeLessThan(idx('item/completed', 'exec-1'));
+    execFileSync('mkfifo', [join(d.abs, 'pipe')]);
+    // The first call blocks reading a FIFO until the test writes it; the second completes meanwhile.
+    h.mock.enqueue(
+      { output: [execCall(`cat ${d.rel}/pipe`, 'exec-1', { login: false }), execCall(`ls ${d.rel}`, 'exec-2', { login: false })] },
+      DONE_TURN,
+    );
+    const from = t.c.messages.length;
+    const reqFrom = h.mock.requests.length;
+    const turnId = await startTurn(t.c, t.threadId, 'go');
+    await t.c.waitForNotification('item/completed', (p) => p.item.id === 'exec-2', from);
+    writeFileSync(join(d.abs, 'pipe'), 'HELLO\n');
+    expect((await turnCompleted(t.c, turnId)).status).toBe('completed');
+    const next = h.mock.requests[reqFrom + 1]!;
+    expect(toolOutputOrder(next)).toEqual(['exec-1', 'exec-2']);
+    expect(toolOutputs(next).get('exec-1')!.output).toContain('HELLO');
+    expect(toolOutputs(next).get('exec-2')!.output).toContain('pipe');
+    await t.c.close();
+  });
+
+  it('a call that writes does not run alongside others', async () => {
+    const t = await openThread(h, NEVER_WW);
+    const d = subdir();
+    execFileSync('mkfifo', [join(d.abs, 'pipe')]);
+    h.mock.enqueue(
+      {
+        output: [
+          execCall(`cat ${d.rel}/pipe`, 'seq-1', { login: false }),
+          execCall(`touch ${d.rel}/written`, 'seq-2', { login: false }),
+        ],
+      },
+      DONE_TURN,
+    );
+    const from = t.c.messages.length;
+    const turnId = await startTurn(t.c, t.threadId, 'go');
+    await t.c.waitForNotification('item/started', (p) => p.item.id === 'seq-1', from);
+    writeFileSync(join(d.abs, 'pipe'), 'HELLO\n');
+    expect((await turnCompleted(t.c, turnId)).status).toBe('completed');
+    const msgs = t.c.messages.slice(from);
+    const idx = (method: string, id: string) => msgs.findIndex((m) => m.method === method && m.params.item.id === id);
+    expect(idx('item/completed', 'seq-1')).toBeGreaterThanOrEqual(0);
+    expect(idx('item/started', 'seq-2')).toBeGreaterThan(idx('item/completed', 'seq-1'));
+    expect(existsSync(join(d.abs, 'written'))).toBe(true);
     await t.c.close();
   });
 });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
+import { isKnownSafeCommand } from '../approval/safe-commands.js';
 import type { ToolCall, ToolContext, ToolHandler, ToolOutput } from '../types.js';
 import { effectiveExitCode, runCommand } from './exec.js';
 import { UnknownSessionError, type SessionPoll } from './process-sessions.js';
@@ -99,6 +100,10 @@ export function createShellHandlers(runtime: ShellRuntime = new ShellRuntime()):
   const shell: ToolHandler = {
     name: 'shell',
     parallelSafe: true,
+    isReadOnly(call) {
+      const args = parseArgs(ShellArgs, call);
+      return args.ok && isKnownSafeCommand(args.value.command);
+    },
     async handle(call, ctx) {
       const args = parseArgs(ShellArgs, call);
       if (!args.ok) return args.output;
@@ -148,6 +153,10 @@ export function createShellHandlers(runtime: ShellRuntime = new ShellRuntime()):
   const execCommand: ToolHandler = {
     name: 'exec_command',
     parallelSafe: true,
+    isReadOnly(call) {
+      const args = parseArgs(ExecCommandArgs, call);
+      return args.ok && isKnownSafeCommand([args.value.shell ?? '/bin/bash', '-c', args.value.cmd]);
+    },
     async handle(call, ctx) {
       const args = parseArgs(ExecCommandArgs, call);
       if (!args.ok) return args.output;
