@@ -1,24 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { isAlive } from '../../../support/processes.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-
-/** Whether a pid is a live (non-zombie) process. */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
 
 /** Polls (bounded) until every pid is gone; returns the ones still alive. */
 export async function waitGone(pids: number[], timeoutMs = 5000): Promise<number[]> {
@@ -57,3 +41,5 @@ export function outputWaiter(): { push(text: string): void; until(predicate: (al
     text: () => all,
   };
 }
+
+export { isAlive };
