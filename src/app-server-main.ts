@@ -85,7 +85,6 @@ export async function startAppServer(opts: AppServerOptions): Promise<void> {
       // Answer what was asked before the input ended, then stop the threads.
       await rpc.drain();
       await threads.shutdown();
-      shellRuntime.sessions.killAll();
       await rpc.drain();
       store.close();
     } catch (err) {

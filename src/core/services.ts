@@ -2,7 +2,9 @@ import type { ModelInfo } from '../config/types.js';
 import type { ModelClient } from '../model/types.js';
 import type { RolloutLine, ThreadMeta } from '../store/types.js';
 import type { ToolRegistry } from '../tools/registry.js';
+import type { ProcessSessionManager } from '../tools/shell/process-sessions.js';
 import type { TurnDiffTracker } from '../tools/types.js';
+import type { OutputFlow } from '../util/flow.js';
 import type { Logger } from '../util/logger.js';
 
 /** Where a thread's rollout lines go (the store's recorder); absent for ephemeral threads. */
@@ -25,4 +27,8 @@ export interface SessionServices {
   createDiffTracker(cwd: string): TurnDiffTracker;
   logger: Logger;
   now(): number;
+  /** This thread's `exec_command` sessions; killed when the thread unloads. */
+  processes: ProcessSessionManager;
+  /** Back-pressure from the client connection. */
+  flow: OutputFlow;
 }

@@ -160,6 +160,7 @@ export class Session {
       active.abort();
       await active.drain();
     }
+    this.services.processes.killAll();
     this.services.recorder?.close();
   }
 
@@ -279,6 +280,7 @@ export class Session {
       modelClient: this.services.modelClientFor(settings.modelProvider),
       tools: this.services.tools,
       logger: this.services.logger,
+      flow: this.services.flow,
       emit: (e) => this.emit(e),
       recordHistory: (items) => {
         this.state.recordItems(items);
@@ -331,6 +333,8 @@ export class Session {
         active.state.setPlan(explanation, plan);
         this.emit({ type: 'plan_updated', turnId, explanation, plan });
       },
+      processes: this.services.processes,
+      flow: this.services.flow,
     };
   }
 

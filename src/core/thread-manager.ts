@@ -6,7 +6,9 @@ import { InvalidCursorError, ThreadNotFoundError } from '../store/errors.js';
 import { reconstructThread, type StoredTurn } from '../store/reconstruct.js';
 import type { ListThreadsQuery, ListThreadsResult, RolloutLine, ThreadMeta } from '../store/types.js';
 import type { ToolRegistry } from '../tools/registry.js';
+import { ProcessSessionManager } from '../tools/shell/process-sessions.js';
 import type { SandboxPolicy, TurnDiffTracker } from '../tools/types.js';
+import { ALWAYS_READY, type OutputFlow } from '../util/flow.js';
 import { uuidv7 } from '../util/ids.js';
 import type { Logger } from '../util/logger.js';
 import type { SessionEvent, TurnInfo } from './events.js';
@@ -40,6 +42,8 @@ export interface ThreadManagerDeps {
   createDiffTracker(cwd: string): TurnDiffTracker;
   cliVersion: string;
   now?: () => number;
+  /** Back-pressure from the client connection (default: none). */
+  flow?: OutputFlow;
 }
 
 /** Overrides a client may give when starting or resuming a thread. */
@@ -336,6 +340,8 @@ export class ThreadManager {
         createDiffTracker: (cwd) => this.deps.createDiffTracker(cwd),
         logger: this.deps.logger.child({ threadId: id }),
         now: this.now,
+        processes: new ProcessSessionManager(),
+        flow: this.deps.flow ?? ALWAYS_READY,
       },
     });
     session.onEvent((event) => {

@@ -6,6 +6,7 @@ import type { TurnState } from '../core/state/turn-state.js';
 import type { HistoryItem, ModelClient, RateLimitSnapshot, TokenUsage } from '../model/types.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import type { ToolContext } from '../tools/types.js';
+import type { OutputFlow } from '../util/flow.js';
 import type { Logger } from '../util/logger.js';
 
 /**
@@ -23,6 +24,8 @@ export interface TurnContext {
   readonly modelClient: ModelClient;
   readonly tools: ToolRegistry;
   readonly logger: Logger;
+  /** Back-pressure from the client connection: wait on it before producing more output. */
+  readonly flow: OutputFlow;
   /** Emits an event that needs no persistence (deltas, usage, warnings). */
   emit(event: SessionEvent): void;
   /** Appends items to the model history (persisted before returning). */

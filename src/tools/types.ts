@@ -1,4 +1,6 @@
+import type { OutputFlow } from '../util/flow.js';
 import type { Logger } from '../util/logger.js';
+import type { ProcessSessionManager } from './shell/process-sessions.js';
 import type { ApprovalPolicy } from '../config/types.js';
 import type { CommandAction, FileUpdateChange, PlanStep, TurnItem } from '../core/items.js';
 
@@ -99,6 +101,10 @@ export interface ToolContext {
   diffChanged(): Promise<void>;
   /** Replaces the turn's plan (`turn/plan/updated`). */
   planUpdated(explanation: string | null, plan: PlanStep[]): void;
+  /** The thread's own `exec_command` sessions (never shared with another thread). */
+  processes: ProcessSessionManager;
+  /** Back-pressure from the client connection: wait on it instead of buffering output. */
+  flow: OutputFlow;
 }
 
 /** A tool the registry can offer and dispatch. */

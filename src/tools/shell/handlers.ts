@@ -172,7 +172,7 @@ export function createShellHandlers(runtime: ShellRuntime = new ShellRuntime()):
           ...(a.justification !== undefined ? { justification: a.justification } : {}),
         },
         async (plan) => {
-          const poll = await runtime.sessions.start({
+          const poll = await ctx.processes.start({
             argv: plan.argv,
             cwd: plan.cwd,
             env: plan.env,
@@ -208,7 +208,7 @@ export function createShellHandlers(runtime: ShellRuntime = new ShellRuntime()):
       if (!args.ok) return args.output;
       const a = args.value;
       try {
-        const poll = await runtime.sessions.write(a.session_id, a.chars ?? '', a.yield_time_ms ?? DEFAULT_WRITE_YIELD_MS, {
+        const poll = await ctx.processes.write(a.session_id, a.chars ?? '', a.yield_time_ms ?? DEFAULT_WRITE_YIELD_MS, {
           signal: ctx.signal,
         });
         const success = poll.running || poll.exitCode === 0;

@@ -5,7 +5,6 @@ import { isLikelySandboxDenial } from '../sandbox/denial.js';
 import { probeSandbox, type SandboxProbe } from '../sandbox/probe.js';
 import { policyNeedsSandbox, wrapCommand } from '../sandbox/wrap.js';
 import { canonicalCommand, displayCommand, parseCommandActions } from './command-parse.js';
-import { ProcessSessionManager } from './process-sessions.js';
 
 /** How one attempt is to be run. `argv` is already sandbox-wrapped when `sandboxed`. */
 export interface AttemptPlan {
@@ -50,7 +49,6 @@ export interface CommandRequest {
 /** Options of the shared runtime (tests inject the probe and environment). */
 export interface ShellRuntimeOptions {
   probe?: () => Promise<SandboxProbe>;
-  sessions?: ProcessSessionManager;
   /** The environment commands run with; defaults to the daemon's plus non-interactive settings. */
   env?: () => NodeJS.ProcessEnv;
 }
@@ -70,13 +68,10 @@ export function defaultCommandEnv(): NodeJS.ProcessEnv {
  * item completion. Executors only say how to run an attempt.
  */
 export class ShellRuntime {
-  /** Long-running `exec_command` sessions. */
-  readonly sessions: ProcessSessionManager;
   private readonly probe: () => Promise<SandboxProbe>;
   private readonly env: () => NodeJS.ProcessEnv;
 
   constructor(opts: ShellRuntimeOptions = {}) {
-    this.sessions = opts.sessions ?? new ProcessSessionManager();
     this.probe = opts.probe ?? probeSandbox;
     this.env = opts.env ?? defaultCommandEnv;
   }

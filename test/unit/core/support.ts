@@ -5,6 +5,8 @@ import { modelInfo } from '../../../src/config/models.js';
 import type { Config } from '../../../src/config/types.js';
 import type { SessionEvent } from '../../../src/core/events.js';
 import type { RolloutSink, SessionServices } from '../../../src/core/services.js';
+import { ProcessSessionManager } from '../../../src/tools/shell/process-sessions.js';
+import { ALWAYS_READY } from '../../../src/util/flow.js';
 import { Session } from '../../../src/core/session.js';
 import type { ThreadSettings } from '../../../src/core/settings.js';
 import { startMockModelServer, type MockModelServer } from '../../../src/mock/index.js';
@@ -176,6 +178,8 @@ export async function startCoreHarness(): Promise<CoreHarness> {
         createDiffTracker: (cwd) => new TurnDiffTrackerImpl(cwd),
         logger: silentLogger(),
         now: Date.now,
+        processes: new ProcessSessionManager(),
+        flow: ALWAYS_READY,
       };
       const session = new Session({
         threadId: `thread-${++sessionCount}`,

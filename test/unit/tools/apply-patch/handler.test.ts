@@ -15,6 +15,8 @@ import {
   type ToolContext,
 } from '../../../../src/tools/types.js';
 import type { TurnItem } from '../../../../src/core/items.js';
+import { ProcessSessionManager } from '../../../../src/tools/shell/process-sessions.js';
+import { ALWAYS_READY } from '../../../../src/util/flow.js';
 import { silentLogger } from '../../../../src/util/logger.js';
 
 let base: string;
@@ -68,6 +70,8 @@ function fakeContext(opts: { approvalPolicy: ApprovalPolicy; sandbox?: SandboxPo
       ctx.diffEvents++;
     },
     planUpdated: () => undefined,
+    processes: new ProcessSessionManager(),
+    flow: ALWAYS_READY,
   };
   return ctx;
 }

@@ -1,7 +1,17 @@
 import type { TurnItem } from '../../../../src/core/items.js';
 import type { ApprovalDecision, ApprovalRequest, SandboxPolicy, ToolCall, ToolContext } from '../../../../src/tools/types.js';
 import type { ApprovalPolicy } from '../../../../src/config/types.js';
+import { ProcessSessionManager } from '../../../../src/tools/shell/process-sessions.js';
+import { ALWAYS_READY } from '../../../../src/util/flow.js';
 import { silentLogger } from '../../../../src/util/logger.js';
+
+const managers = new Set<ProcessSessionManager>();
+
+/** Kills the sessions of every fake context made so far (call in teardown). */
+export function killFakeContextProcesses(): void {
+  for (const m of managers) m.killAll();
+  managers.clear();
+}
 
 /** A ToolContext that records what a tool emits and answers approvals from a script. */
 export interface FakeContext extends ToolContext {
@@ -19,8 +29,12 @@ export function fakeContext(opts: {
   /** Answers approvals in order; the last one repeats. */
   decisions?: ApprovalDecision[];
   onDelta?(text: string): void;
+  /** Share one thread's sessions between contexts (default: a new manager). */
+  processes?: ProcessSessionManager;
 }): FakeContext {
   const controller = new AbortController();
+  const processes = opts.processes ?? new ProcessSessionManager();
+  managers.add(processes);
   const decisions = [...(opts.decisions ?? ['accept'])];
   const ctx: FakeContext = {
     threadId: 'thread-1',
@@ -52,6 +66,8 @@ export function fakeContext(opts: {
     },
     diffChanged: async () => {},
     planUpdated: () => {},
+    processes,
+    flow: ALWAYS_READY,
   };
   return ctx;
 }

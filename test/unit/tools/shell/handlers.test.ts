@@ -6,7 +6,7 @@ import { createShellHandlers, type ShellHandlers } from '../../../../src/tools/s
 import { defaultCommandEnv, ShellRuntime } from '../../../../src/tools/shell/runtime.js';
 import { shellToolSpecs } from '../../../../src/tools/shell/specs.js';
 import { TurnAbortedError, type SandboxPolicy } from '../../../../src/tools/types.js';
-import { call, fakeContext } from './fake-context.js';
+import { call, fakeContext, killFakeContextProcesses } from './fake-context.js';
 import { outputWaiter, tempDir, waitGone } from './helpers.js';
 
 const ww: SandboxPolicy = { type: 'workspaceWrite', writableRoots: [], networkAccess: false, excludeSlashTmp: true, excludeTmpdirEnvVar: true };
@@ -23,7 +23,7 @@ describe('shell tool handlers', () => {
     h = createShellHandlers(runtime);
   });
   afterEach(async () => {
-    runtime.sessions.killAll();
+    killFakeContextProcesses();
     await cleanup();
   });
 
@@ -145,7 +145,7 @@ describe('shell tool handlers', () => {
     const second = await h.write_stdin.handle(call('write_stdin', { session_id: id, chars: 'ping\n', yield_time_ms: 250 }, 'call-2'), ctx);
     expect(second.content).toMatch(/Process running with session ID/);
     expect(second.content.endsWith('Output:\nping\n')).toBe(true);
-    runtime.sessions.kill(id);
+    ctx.processes.kill(id);
     const third = await h.write_stdin.handle(call('write_stdin', { session_id: id, yield_time_ms: 250 }, 'call-3'), ctx);
     expect(third.content).toMatch(/Process exited with code/);
     const gone = await h.write_stdin.handle(call('write_stdin', { session_id: id }, 'call-4'), ctx);
