@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { modelInfo } from '../../../src/config/models.js';
 import type { Config } from '../../../src/config/types.js';
 import type { SessionEvent } from '../../../src/core/events.js';
-import type { RolloutSink, SessionServices } from '../../../src/core/services.js';
+import { createSessionServices, type RolloutSink, type SessionServices } from '../../../src/core/services.js';
 import { ProcessSessionManager } from '../../../src/tools/shell/process-sessions.js';
 import { ALWAYS_READY } from '../../../src/util/flow.js';
 import { Session } from '../../../src/core/session.js';
@@ -169,7 +169,7 @@ export async function startCoreHarness(): Promise<CoreHarness> {
       const probe = new ProbeTool();
       const events: SessionEvent[] = [];
       const c = opts.client ?? client;
-      const services: SessionServices = {
+      const services: SessionServices = createSessionServices({
         modelClientFor: () => c,
         modelInfo: (m) => modelInfo(m),
         tools: probeRegistry(probe),
@@ -180,7 +180,7 @@ export async function startCoreHarness(): Promise<CoreHarness> {
         now: Date.now,
         processes: new ProcessSessionManager(),
         flow: ALWAYS_READY,
-      };
+      });
       const session = new Session({
         threadId: `thread-${++sessionCount}`,
         settings: testSettings(workspace, opts.settings),
