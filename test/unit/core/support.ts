@@ -12,6 +12,7 @@ import type { ThreadSettings } from '../../../src/core/settings.js';
 import { startMockModelServer, type MockModelServer } from '../../../src/mock/index.js';
 import { createModelClient } from '../../../src/model/client-factory.js';
 import type { HistoryItem, ModelClient, ProviderSettings } from '../../../src/model/types.js';
+import { StorageError } from '../../../src/store/errors.js';
 import type { RolloutLine } from '../../../src/store/types.js';
 import { TurnDiffTrackerImpl } from '../../../src/tools/diff/turn-diff-tracker.js';
 import { ToolRegistry } from '../../../src/tools/registry.js';
@@ -100,10 +101,16 @@ export class MemorySink implements RolloutSink {
   closed = false;
   /** Called after each append (lets a test react to a line the moment it is written). */
   onAppend: ((line: RolloutLine) => void) | null = null;
+  /** While this returns true for a line, appending it fails like a full disk (ENOSPC). */
+  failWhen: ((line: RolloutLine) => boolean) | null = null;
 
   constructor(private readonly journal: Journal = []) {}
 
   append(line: RolloutLine): void {
+    if (this.failWhen?.(line)) {
+      this.journal.push(`fail:${line.type}`);
+      throw new StorageError('cannot write the rollout file', Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }));
+    }
     this.lines.push(line);
     this.journal.push(`persist:${line.type}`);
     this.onAppend?.(line);
