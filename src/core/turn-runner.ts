@@ -1,5 +1,5 @@
 import { ModelError } from '../model/types.js';
-import type { RateLimitSnapshot, TokenUsage } from '../model/types.js';
+import type { HistoryItem, RateLimitSnapshot, TokenUsage } from '../model/types.js';
 import { StorageError } from '../store/errors.js';
 import type { RolloutLine } from '../store/types.js';
 import type { Task, TurnContext } from '../tasks/task.js';
@@ -115,6 +115,7 @@ export class TurnRunner implements TurnRunnerHandle {
         status = 'failed';
         error = storageTurnError(err);
       }
+      if (error?.kind === 'storage_error') this.answerDanglingCalls();
       await this.syncAndTouch(completedAt);
     } catch (err) {
       host.services.logger.error({ err, turnId: active.turnId }, 'finishing the turn failed');
@@ -134,6 +135,29 @@ export class TurnRunner implements TurnRunnerHandle {
       host.emit({ type: 'status_changed', status: host.status() });
       host.emit({ type: 'turn_completed', turn: { ...info } });
       active.markDone({ ...info });
+    }
+  }
+
+  /**
+   * After a failed write the history may hold tool calls whose outputs could not be saved; the
+   * model API rejects a call without an output, so each gets one saying so (saved if the disk
+   * takes it now, kept in memory in any case, so the thread's next turn works).
+   */
+  private answerDanglingCalls(): void {
+    const { state } = this.host;
+    const history = state.historySnapshot();
+    const answered = new Set(history.flatMap((h) => (h.type === 'function_call_output' || h.type === 'custom_tool_call_output' ? [h.call_id] : [])));
+    for (const h of history) {
+      if ((h.type !== 'function_call' && h.type !== 'custom_tool_call') || answered.has(h.call_id)) continue;
+      const output = 'aborted: the turn failed because its history could not be saved';
+      const item: HistoryItem =
+        h.type === 'function_call' ? { type: 'function_call_output', call_id: h.call_id, output } : { type: 'custom_tool_call_output', call_id: h.call_id, output };
+      try {
+        this.host.persist({ type: 'response_item', turnId: this.active.turnId, item });
+      } catch {
+        // Still full: the in-memory answer keeps the next request valid.
+      }
+      state.recordItems([item]);
     }
   }
 
@@ -180,8 +204,11 @@ export class TurnRunner implements TurnRunnerHandle {
       flow: host.services.flow,
       emit: (e) => host.emit(e),
       recordHistory: (items) => {
-        host.state.recordItems(items);
-        for (const item of items) this.persist({ type: 'response_item', turnId, item });
+        // Saved first: the model is never shown history that a restart would not give back.
+        for (const item of items) {
+          this.persist({ type: 'response_item', turnId, item });
+          host.state.recordItems([item]);
+        }
       },
       history: () => host.state.historySnapshot(),
       itemStarted: (item) => host.emit({ type: 'item_started', turnId, item: { ...item } as TurnItem }),
