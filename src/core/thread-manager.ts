@@ -44,6 +44,8 @@ export interface ThreadManagerDeps {
   now?: () => number;
   /** Back-pressure from the client connection (default: none). */
   flow?: OutputFlow;
+  /** Builds each thread's own process-session table (default: a new ProcessSessionManager). */
+  createProcessSessions?: () => ProcessSessionManager;
 }
 
 /** Overrides a client may give when starting or resuming a thread. */
@@ -376,7 +378,7 @@ export class ThreadManager {
         createDiffTracker: (cwd) => this.deps.createDiffTracker(cwd),
         logger: this.deps.logger.child({ threadId: id }),
         now: this.now,
-        processes: new ProcessSessionManager(),
+        processes: this.deps.createProcessSessions?.() ?? new ProcessSessionManager(),
         flow: this.deps.flow ?? ALWAYS_READY,
       }),
     });
