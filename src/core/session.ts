@@ -10,6 +10,7 @@ import type { UserInput } from './items.js';
 import { SessionError, storageSessionError } from './session-error.js';
 import type { SessionServices } from './services.js';
 import type { ThreadSettings } from './settings.js';
+import { importedTurnLines } from './imported-turns.js';
 import { ActiveTurn } from './state/active-turn.js';
 import { SessionState } from './state/session-state.js';
 import { TurnState } from './state/turn-state.js';
@@ -204,32 +205,15 @@ export class Session {
   importTurns(turns: TurnView[], history: HistoryItem[]): void {
     if (this.active) throw new SessionError('turn_in_progress', 'cannot import turns while a turn runs');
     try {
-      this.persistTurns(turns, history);
+      for (const t of turns) {
+        for (const line of importedTurnLines(t)) this.persist(line);
+        this.turnViews.push({ info: { ...t.info }, items: t.items.slice() });
+        this.historyMarks.set(t.info.id, history.length);
+      }
     } catch (err) {
       throw storageSessionError(err);
     }
     this.replaceHistory(history, null);
-  }
-
-  private persistTurns(turns: TurnView[], history: HistoryItem[]): void {
-    for (const t of turns) {
-      const view = { info: { ...t.info }, items: t.items.slice() };
-      this.turnViews.push(view);
-      this.persist({ type: 'turn_started', turnId: t.info.id, settings: {} });
-      for (const item of view.items) this.persist({ type: 'item_completed', turnId: t.info.id, item });
-      this.persist({
-        type: 'turn_completed',
-        turn: {
-          turnId: t.info.id,
-          status: t.info.status === 'inProgress' ? 'interrupted' : t.info.status,
-          error: t.info.error,
-          startedAt: t.info.startedAt ?? 0,
-          completedAt: t.info.completedAt ?? 0,
-          durationMs: t.info.durationMs ?? 0,
-        },
-      });
-      this.historyMarks.set(t.info.id, history.length);
-    }
   }
 
   /** The history as it was when `turnId` finished, if this session saw it finish. */
