@@ -172,6 +172,11 @@ describe('a full disk', () => {
     const seen = c.notifications('item/completed').filter((m) => m.params.threadId === threadA).map((m) => m.params.item.id as string);
     expect(seen.length).toBeGreaterThanOrEqual(5);
     for (const id of seen) expect(stored.has(id)).toBe(true);
+    // The thread index, whose append failed on the full disk, was rewritten whole.
+    const index = readFileSync(inside(c, join(home, 'thread-index.jsonl')), 'utf8');
+    expect(index.endsWith('\n')).toBe(true);
+    const entries = index.trimEnd().split('\n').map((l) => JSON.parse(l) as { id: string; name?: string | null });
+    expect(entries.filter((x) => x.id === threadA).at(-1)?.name).toBe('renamed after the disk filled');
     const read = await c.request('thread/read', { threadId: threadA, includeTurns: true });
     expect(read.thread.turns.map((t: { status: string }) => t.status)).toEqual(['completed', 'failed', 'completed']);
     expect(c.child.exitCode).toBeNull();

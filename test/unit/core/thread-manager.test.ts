@@ -7,6 +7,7 @@ import type { SessionEvent } from '../../../src/core/events.js';
 import type { Session } from '../../../src/core/session.js';
 import { ThreadManager } from '../../../src/core/thread-manager.js';
 import { startMockModelServer, type MockModelServer } from '../../../src/mock/index.js';
+import { StorageError } from '../../../src/store/errors.js';
 import { ThreadStore } from '../../../src/store/thread-store.js';
 import { TurnDiffTrackerImpl } from '../../../src/tools/diff/turn-diff-tracker.js';
 import { ProcessSessionManager } from '../../../src/tools/shell/process-sessions.js';
@@ -321,5 +322,40 @@ describe('ThreadManager: a thread\'s services are disposed whenever it unloads',
     expect(kills()).toEqual([1, 1, 1, 1, 1]);
     expect(manager.loadedIds()).toEqual([]);
     expect(atShutdown).toBeTruthy();
+  });
+});
+
+describe('ThreadManager: a request that cannot be written is refused with storage_error', () => {
+  const enospc = () => new StorageError('cannot write', Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }));
+
+  it('refuses thread/start, renaming and archiving on a full disk and leaves nothing half-done', async () => {
+    const { record } = manager.start({ cwd: workspace });
+    const realCreate = store.create.bind(store);
+    const realUpdate = store.updateMeta.bind(store);
+    const realArchive = store.archive.bind(store);
+    store.create = () => {
+      throw enospc();
+    };
+    store.updateMeta = () => {
+      throw enospc();
+    };
+    store.archive = () => {
+      throw enospc();
+    };
+    try {
+      expect(() => manager.start({ cwd: workspace })).toThrow(expect.objectContaining({ name: 'SessionError', code: 'storage_error' }));
+      expect(manager.loadedIds()).toEqual([record.id]);
+      expect(() => manager.setName(record.id, 'new name')).toThrow(expect.objectContaining({ code: 'storage_error' }));
+      expect(manager.get(record.id)!.record.name).toBeNull();
+      await expect(manager.archive(record.id)).rejects.toMatchObject({ code: 'storage_error' });
+      // An ephemeral thread needs no disk.
+      const eph = manager.start({ cwd: workspace }, { ephemeral: true });
+      expect((await runTurn(eph.session, 'still works')).completed.status).toBe('completed');
+    } finally {
+      store.create = realCreate;
+      store.updateMeta = realUpdate;
+      store.archive = realArchive;
+    }
+    expect(manager.setName(record.id, 'new name').name).toBe('new name');
   });
 });
