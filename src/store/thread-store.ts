@@ -102,7 +102,11 @@ export class ThreadStore {
     } catch (err) {
       // No half-created thread: a rollout without an index entry would come back on a rebuild.
       recorder.close();
-      rmSync(path, { force: true });
+      try {
+        rmSync(path, { force: true });
+      } catch (rmErr) {
+        this.logger.warn({ err: rmErr, path }, 'cannot remove a rollout whose creation failed');
+      }
       throw err;
     }
     this.track(meta.id, recorder);
