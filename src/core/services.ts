@@ -17,7 +17,10 @@ export interface RolloutSink {
 /** Updates a stored thread's index entry. */
 export type MetaUpdater = (patch: Partial<Pick<ThreadMeta, 'name' | 'preview' | 'updatedAt' | 'model' | 'cwd'>>) => void;
 
-/** Plain handles a Session uses; no logic lives here. */
+/**
+ * Plain handles a Session uses, one set per thread; no logic lives here but `dispose`, which
+ * releases what belongs to the thread alone (its process sessions, its rollout file).
+ */
 export interface SessionServices {
   modelClientFor(providerId: string): ModelClient;
   modelInfo(model: string): ModelInfo;
@@ -31,4 +34,27 @@ export interface SessionServices {
   processes: ProcessSessionManager;
   /** Back-pressure from the client connection. */
   flow: OutputFlow;
+  /**
+   * Kills the thread's process sessions and closes its rollout. Called once the thread's turn has
+   * ended, by `Session.shutdown` (every unload path: unsubscribe, archive, delete, daemon exit).
+   * Idempotent.
+   */
+  dispose(): void;
+}
+
+/** Builds a thread's services with the standard `dispose`. */
+export function createSessionServices(parts: Omit<SessionServices, 'dispose'>): SessionServices {
+  let disposed = false;
+  return {
+    ...parts,
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      try {
+        parts.processes.killAll();
+      } finally {
+        parts.recorder?.close();
+      }
+    },
+  };
 }

@@ -6,7 +6,9 @@ export type SessionErrorCode =
   | 'turn_in_progress'
   | 'invalid_input'
   | 'invalid_cursor'
-  | 'thread_archived';
+  | 'thread_archived'
+  /** Writing the thread's files failed (full disk, I/O error); nothing was changed. */
+  | 'storage_error';
 
 /** A Session or ThreadManager operation was refused. */
 export class SessionError extends Error {
@@ -17,4 +19,11 @@ export class SessionError extends Error {
     super(message);
     this.name = 'SessionError';
   }
+}
+
+/** A SessionError for a failed write, keeping the store's error as its cause. */
+export function storageSessionError(err: unknown): SessionError {
+  const e = new SessionError('storage_error', `storage error: ${err instanceof Error ? err.message : String(err)}`);
+  (e as { cause?: unknown }).cause = err;
+  return e;
 }

@@ -1,25 +1,23 @@
 import { Mutex } from 'async-mutex';
-import { ModelError } from '../model/types.js';
-import type { HistoryItem, RateLimitSnapshot, TokenUsage } from '../model/types.js';
+import type { HistoryItem } from '../model/types.js';
 import type { RolloutLine } from '../store/types.js';
 import { RegularTurnTask } from '../tasks/regular-turn.js';
-import type { Task, TurnContext } from '../tasks/task.js';
-import type { ApprovalDecision, ApprovalRequest, ToolContext } from '../tools/types.js';
+import type { Task } from '../tasks/task.js';
+import type { ApprovalDecision } from '../tools/types.js';
 import { newId } from '../util/ids.js';
-import type { SessionEvent, SessionEventListener, ThreadStatus, ThreadTokenUsage, TurnError, TurnInfo } from './events.js';
-import type { TurnItem, UserInput } from './items.js';
-import { SessionError } from './session-error.js';
+import type { SessionEvent, SessionEventListener, ThreadStatus, ThreadTokenUsage, TurnInfo } from './events.js';
+import type { UserInput } from './items.js';
+import { SessionError, storageSessionError } from './session-error.js';
 import type { SessionServices } from './services.js';
 import type { ThreadSettings } from './settings.js';
+import { importedTurnLines } from './imported-turns.js';
 import { ActiveTurn } from './state/active-turn.js';
 import { SessionState } from './state/session-state.js';
 import { TurnState } from './state/turn-state.js';
+import { TurnRunner, type RolloutLineInput, type TurnHost, type TurnView } from './turn-runner.js';
 
-/** A turn as clients see it when reading the thread: its outcome and completed items. */
-export interface TurnView {
-  info: TurnInfo;
-  items: TurnItem[];
-}
+export type { TurnView };
+export { toTurnError } from './turn-runner.js';
 
 export interface SessionInit {
   threadId: string;
@@ -32,7 +30,8 @@ export interface SessionInit {
 
 /**
  * One loaded thread: the façade faces call. Holds the SessionState, the ActiveTurn slot and the
- * services; runs tasks and reports everything as SessionEvents. Every turn ends in `finishTurn`.
+ * services, and reports everything as SessionEvents. A turn's lifecycle belongs to its
+ * TurnRunner (owned by the ActiveTurn), which always ends the turn, whatever happens.
  */
 export class Session {
   readonly threadId: string;
@@ -42,15 +41,29 @@ export class Session {
   private active: ActiveTurn | null = null;
   private readonly listeners = new Set<SessionEventListener>();
   private readonly turnViews: TurnView[];
-  private diffChain: Promise<void> = Promise.resolve();
   /** History length at the end of each turn this session finished (for forks). */
   private readonly historyMarks = new Map<string, number>();
+  /** What the turn runners see of this session. */
+  private readonly host: TurnHost;
 
   constructor(init: SessionInit) {
     this.threadId = init.threadId;
     this.services = init.services;
     this.state = new SessionState(init.settings, init.history ?? [], init.tokenUsage ?? null);
     this.turnViews = (init.turns ?? []).map((t) => ({ info: { ...t.info }, items: t.items.slice() }));
+    this.host = {
+      threadId: this.threadId,
+      state: this.state,
+      services: this.services,
+      status: () => this.status(),
+      emit: (e) => this.emit(e),
+      persist: (line) => this.persist(line),
+      release: (active) =>
+        this.slotLock.runExclusive(() => {
+          if (this.active === active) this.active = null;
+        }),
+      markHistory: (turnId, length) => this.historyMarks.set(turnId, length),
+    };
   }
 
   // --- observation
@@ -93,8 +106,9 @@ export class Session {
   // --- operations
 
   /**
-   * Starts a turn. The turn is registered before this returns, so an interrupt that follows at
-   * once always finds it. Overrides stick for later turns.
+   * Starts a turn. The turn is registered (and its first line persisted) before this returns, so
+   * an interrupt that follows at once always finds it. Overrides stick for later turns. A turn
+   * whose first line cannot be written is refused with `storage_error` and changes nothing.
    */
   async submit(input: UserInput[], overrides: Partial<ThreadSettings> = {}, task?: Task): Promise<TurnInfo> {
     if (input.length === 0 && !task) throw new SessionError('invalid_input', 'input must not be empty');
@@ -102,17 +116,25 @@ export class Session {
       if (this.active) throw new SessionError('turn_in_progress', `turn ${this.active.turnId} is still running`);
       const before = this.state.settings();
       const settings = this.state.updateSettings(overrides);
-      if (JSON.stringify(before) !== JSON.stringify(settings)) this.persist({ type: 'settings', settings: { ...settings } });
       const turnId = newId();
+      try {
+        if (JSON.stringify(before) !== JSON.stringify(settings)) this.persist({ type: 'settings', settings: { ...settings } });
+        this.persist({ type: 'turn_started', turnId, settings: { ...settings } });
+      } catch (err) {
+        this.state.updateSettings(before);
+        throw storageSessionError(err);
+      }
       const startedAt = this.services.now();
       const active = new ActiveTurn(turnId, task?.kind ?? 'regular', new TurnState(this.services.createDiffTracker(settings.cwd)), startedAt);
       this.active = active;
-      const info: TurnInfo = { id: turnId, status: 'inProgress', error: null, startedAt: secs(startedAt), completedAt: null, durationMs: null };
-      this.turnViews.push({ info, items: [] });
-      const runTask = task ?? new RegularTurnTask();
-      // Start after the caller has had the chance to answer its request.
-      setImmediate(() => void this.runTask(active, runTask, input, settings, info));
-      return { ...info };
+      const view: TurnView = {
+        info: { id: turnId, status: 'inProgress', error: null, startedAt: secs(startedAt), completedAt: null, durationMs: null },
+        items: [],
+      };
+      this.turnViews.push(view);
+      // Starts after the caller has had the chance to answer its request.
+      active.launch(new TurnRunner(this.host, active, task ?? new RegularTurnTask(), input, settings, view));
+      return { ...view.info };
     });
   }
 
@@ -153,21 +175,27 @@ export class Session {
     this.active?.state.clearApprovals();
   }
 
-  /** Interrupts any running turn and waits for it to finish. */
+  /** Interrupts any running turn, waits for it to finish, then disposes the thread's services. */
   async shutdown(): Promise<void> {
     const active = this.active;
     if (active) {
       active.abort();
       await active.drain();
     }
-    this.services.processes.killAll();
-    this.services.recorder?.close();
+    this.services.dispose();
   }
 
-  /** Replaces the model history (compaction, revert) and persists the replacement. */
+  /**
+   * Replaces the model history (compaction, revert) and persists the replacement; throws
+   * `storage_error` (history unchanged) when it cannot be written.
+   */
   replaceHistory(items: HistoryItem[], turnId: string | null): void {
+    try {
+      this.persist({ type: 'compacted', turnId, replacementHistory: items });
+    } catch (err) {
+      throw storageSessionError(err);
+    }
     this.state.replaceHistory(items);
-    this.persist({ type: 'compacted', turnId, replacementHistory: items });
   }
 
   /**
@@ -176,23 +204,14 @@ export class Session {
    */
   importTurns(turns: TurnView[], history: HistoryItem[]): void {
     if (this.active) throw new SessionError('turn_in_progress', 'cannot import turns while a turn runs');
-    for (const t of turns) {
-      const view = { info: { ...t.info }, items: t.items.slice() };
-      this.turnViews.push(view);
-      this.persist({ type: 'turn_started', turnId: t.info.id, settings: {} });
-      for (const item of view.items) this.persist({ type: 'item_completed', turnId: t.info.id, item });
-      this.persist({
-        type: 'turn_completed',
-        turn: {
-          turnId: t.info.id,
-          status: t.info.status === 'inProgress' ? 'interrupted' : t.info.status,
-          error: t.info.error,
-          startedAt: t.info.startedAt ?? 0,
-          completedAt: t.info.completedAt ?? 0,
-          durationMs: t.info.durationMs ?? 0,
-        },
-      });
-      this.historyMarks.set(t.info.id, history.length);
+    try {
+      for (const t of turns) {
+        for (const line of importedTurnLines(t)) this.persist(line);
+        this.turnViews.push({ info: { ...t.info }, items: t.items.slice() });
+        this.historyMarks.set(t.info.id, history.length);
+      }
+    } catch (err) {
+      throw storageSessionError(err);
     }
     this.replaceHistory(history, null);
   }
@@ -203,167 +222,8 @@ export class Session {
     return mark === undefined ? undefined : this.state.historySnapshot().slice(0, mark);
   }
 
-  // --- the turn lifecycle
-
-  private async runTask(active: ActiveTurn, task: Task, input: UserInput[], settings: ThreadSettings, info: TurnInfo): Promise<void> {
-    this.emit({ type: 'turn_started', turn: { ...info } });
-    this.emit({ type: 'status_changed', status: this.status() });
-    this.persist({ type: 'turn_started', turnId: active.turnId, settings: { ...settings } });
-    let status: TurnInfo['status'] = 'completed';
-    let error: TurnError | null = null;
-    try {
-      if (!active.signal.aborted) await task.run(this.turnContext(active, settings), input);
-      if (active.wasAborted()) status = 'interrupted';
-    } catch (err) {
-      if (active.wasAborted() || (err instanceof ModelError && err.kind === 'aborted')) {
-        status = 'interrupted';
-      } else {
-        status = 'failed';
-        error = toTurnError(err);
-        this.services.logger.warn({ err, threadId: this.threadId, turnId: active.turnId }, 'turn failed');
-      }
-    }
-    await this.finishTurn(active, info, status, error);
-  }
-
-  /** The one place a turn ends: settle waiters, flush the diff, persist, free the slot, report. */
-  private async finishTurn(active: ActiveTurn, info: TurnInfo, status: TurnInfo['status'], error: TurnError | null): Promise<void> {
-    // From here on the model will not be asked again: refuse steering instead of dropping it.
-    active.markClosing();
-    active.state.clearApprovals();
-    await this.diffChain;
-    const completedAt = this.services.now();
-    this.historyMarks.set(active.turnId, this.state.historyLength());
-    info.status = status;
-    info.error = error;
-    info.completedAt = secs(completedAt);
-    info.durationMs = completedAt - active.startedAt;
-    if (error) this.emit({ type: 'error', turnId: active.turnId, error, willRetry: false });
-    this.persist({
-      type: 'turn_completed',
-      turn: {
-        turnId: active.turnId,
-        status: status === 'inProgress' ? 'completed' : status,
-        error,
-        startedAt: info.startedAt ?? 0,
-        completedAt: info.completedAt,
-        durationMs: info.durationMs,
-      },
-    });
-    const recorder = this.services.recorder;
-    if (recorder) {
-      try {
-        await recorder.sync();
-      } catch (err) {
-        this.services.logger.error({ err, threadId: this.threadId }, 'rollout sync failed');
-      }
-      this.services.updateMeta?.({ updatedAt: secs(completedAt) });
-    }
-    await this.slotLock.runExclusive(() => {
-      if (this.active === active) this.active = null;
-    });
-    this.emit({ type: 'status_changed', status: this.status() });
-    this.emit({ type: 'turn_completed', turn: { ...info } });
-    active.markDone({ ...info });
-  }
-
-  private turnContext(active: ActiveTurn, settings: ThreadSettings): TurnContext {
-    const turnId = active.turnId;
-    let toolCtx: ToolContext | null = null;
-    const ctx: TurnContext = {
-      threadId: this.threadId,
-      turnId,
-      settings,
-      modelInfo: this.services.modelInfo(settings.model),
-      signal: active.signal,
-      turnState: active.state,
-      modelClient: this.services.modelClientFor(settings.modelProvider),
-      tools: this.services.tools,
-      logger: this.services.logger,
-      flow: this.services.flow,
-      emit: (e) => this.emit(e),
-      recordHistory: (items) => {
-        this.state.recordItems(items);
-        for (const item of items) this.persist({ type: 'response_item', turnId, item });
-      },
-      history: () => this.state.historySnapshot(),
-      itemStarted: (item) => this.emit({ type: 'item_started', turnId, item: { ...item } as TurnItem }),
-      itemCompleted: (item) => this.completeItem(turnId, item),
-      recordUsage: (usage: TokenUsage) => {
-        const window = this.services.modelInfo(settings.model).contextWindow;
-        const total = this.state.recordUsage(usage, window);
-        this.persist({ type: 'token_usage', ...total });
-        this.emit({ type: 'token_usage', turnId, usage: total });
-      },
-      setRateLimits: (snapshot: RateLimitSnapshot) => {
-        this.state.setRateLimits(snapshot);
-        this.emit({ type: 'rate_limits', snapshot });
-      },
-      toolContext: () => (toolCtx ??= this.toolContext(active, settings)),
-      abortTurn: () => active.abort(),
-    };
-    return ctx;
-  }
-
-  private toolContext(active: ActiveTurn, settings: ThreadSettings): ToolContext {
-    const turnId = active.turnId;
-    return {
-      threadId: this.threadId,
-      turnId,
-      cwd: settings.cwd,
-      sandboxPolicy: settings.sandboxPolicy,
-      approvalPolicy: settings.approvalPolicy,
-      signal: active.signal,
-      logger: this.services.logger,
-      itemStarted: (item) => this.emit({ type: 'item_started', turnId, item: { ...item } as TurnItem }),
-      itemCompleted: (item) => this.completeItem(turnId, item),
-      commandOutputDelta: (itemId, delta) => this.emit({ type: 'command_output_delta', turnId, itemId, delta }),
-      requestApproval: (req) => this.requestApproval(active, req),
-      diff: active.state.diff,
-      diffChanged: () => {
-        // Computed now, so each update shows the files right after the change that caused it.
-        const next = active.state.diff
-          .unifiedDiff()
-          .then((diff) => this.emit({ type: 'diff_updated', turnId, diff }))
-          .catch((err) => this.services.logger.warn({ err }, 'turn diff failed'));
-        this.diffChain = this.diffChain.then(() => next);
-        return next;
-      },
-      planUpdated: (explanation, plan) => {
-        active.state.setPlan(explanation, plan);
-        this.emit({ type: 'plan_updated', turnId, explanation, plan });
-      },
-      processes: this.services.processes,
-      flow: this.services.flow,
-    };
-  }
-
-  private async requestApproval(active: ActiveTurn, req: ApprovalRequest): Promise<ApprovalDecision> {
-    if (active.signal.aborted) return 'cancel';
-    if (this.state.isApprovedForSession(req.sessionKeys)) return 'accept';
-    const requestId = req.itemId;
-    const startedAtMs = this.services.now();
-    const waiter = active.state.insertApproval(requestId, req, startedAtMs);
-    this.emit({ type: 'status_changed', status: this.status() });
-    this.emit({ type: 'approval_requested', turnId: active.turnId, requestId, startedAtMs, request: req });
-    const decision = await waiter.decision.promise;
-    active.state.takeApproval(requestId);
-    if (decision === 'acceptForSession') this.state.recordApprovedForSession(req.sessionKeys);
-    this.emit({ type: 'approval_resolved', turnId: active.turnId, requestId, decision });
-    this.emit({ type: 'status_changed', status: this.status() });
-    return decision;
-  }
-
-  /** Persists the completed item before anyone is told about it. */
-  private completeItem(turnId: string, item: TurnItem): void {
-    const copy = { ...item } as TurnItem;
-    this.persist({ type: 'item_completed', turnId, item: copy });
-    const view = this.turnViews.find((t) => t.info.id === turnId);
-    view?.items.push(copy);
-    this.emit({ type: 'item_completed', turnId, item: copy });
-  }
-
-  private persist(line: DistributiveOmit<RolloutLine, 'ts'>): void {
+  /** Appends a rollout line; throws (a StorageError from the store) when it cannot be written. */
+  private persist(line: RolloutLineInput): void {
     const recorder = this.services.recorder;
     if (!recorder) return;
     recorder.append({ ts: this.services.now(), ...line } as RolloutLine);
@@ -380,14 +240,6 @@ export class Session {
   }
 }
 
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-
 function secs(ms: number): number {
   return Math.floor(ms / 1000);
-}
-
-/** Maps a failure to the wire-neutral TurnError. */
-export function toTurnError(err: unknown): TurnError {
-  if (err instanceof ModelError) return { message: err.message, kind: err.kind, httpStatus: err.httpStatus ?? null };
-  return { message: err instanceof Error ? err.message : String(err), kind: 'other' };
 }

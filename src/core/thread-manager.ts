@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Config, ModelInfo } from '../config/types.js';
 import type { ModelClient } from '../model/types.js';
 import type { HistoryItem } from '../model/types.js';
-import { InvalidCursorError, ThreadNotFoundError } from '../store/errors.js';
+import { InvalidCursorError, StorageError, ThreadNotFoundError } from '../store/errors.js';
 import { reconstructThread, type StoredTurn } from '../store/reconstruct.js';
 import type { ListThreadsQuery, ListThreadsResult, RolloutLine, ThreadMeta } from '../store/types.js';
 import type { ToolRegistry } from '../tools/registry.js';
@@ -14,8 +14,8 @@ import type { Logger } from '../util/logger.js';
 import type { SessionEvent, TurnInfo } from './events.js';
 import type { TurnItem } from './items.js';
 import { Session, type TurnView } from './session.js';
-import { SessionError } from './session-error.js';
-import type { RolloutSink } from './services.js';
+import { SessionError, storageSessionError } from './session-error.js';
+import { createSessionServices, type RolloutSink } from './services.js';
 import type { ThreadSettings } from './settings.js';
 
 /** The store operations the core needs (implemented by the store's ThreadStore). */
@@ -44,6 +44,8 @@ export interface ThreadManagerDeps {
   now?: () => number;
   /** Back-pressure from the client connection (default: none). */
   flow?: OutputFlow;
+  /** Builds each thread's own process-session table (default: a new ProcessSessionManager). */
+  createProcessSessions?: () => ProcessSessionManager;
 }
 
 /** Overrides a client may give when starting or resuming a thread. */
@@ -75,7 +77,11 @@ export interface ThreadSnapshot {
 
 export type ThreadEventListener = (threadId: string, event: SessionEvent) => void;
 
-/** Finds, loads, creates and forks Sessions; the only owner of the loaded-thread table. */
+/**
+ * Finds, loads, creates and forks Sessions; the only owner of the loaded-thread table. A request
+ * whose write fails (full disk, I/O error) is refused with `storage_error` and leaves nothing
+ * half-done behind; other threads are not affected.
+ */
 export class ThreadManager {
   private readonly sessions = new Map<string, { session: Session; record: ThreadRecord }>();
   private readonly listeners = new Set<ThreadEventListener>();
@@ -149,11 +155,18 @@ export class ThreadManager {
       cliVersion: this.deps.cliVersion,
       source: 'appServer',
     };
-    const recorder = ephemeral ? null : this.deps.store.create(meta);
+    const recorder = ephemeral ? null : guardStorage(() => this.deps.store.create(meta));
+    if (recorder) {
+      try {
+        recorder.append({ ts: nowMs, type: 'settings', settings: { ...settings } });
+      } catch (err) {
+        this.discard(id, recorder);
+        throw toSessionError(err);
+      }
+    }
     const stored = ephemeral ? undefined : this.deps.store.get(id);
     const record: ThreadRecord = { ...meta, path: stored?.path ?? '', ephemeral };
     const session = this.attach(record, settings, recorder);
-    if (recorder) recorder.append({ ts: nowMs, type: 'settings', settings: { ...settings } });
     return { session, record };
   }
 
@@ -169,7 +182,15 @@ export class ThreadManager {
     const settings = this.resolveSettings(overrides, base);
     const again = this.sessions.get(id);
     if (again) return again;
-    const recorder = this.deps.store.openRecorder(id);
+    const recorder = guardStorage(() => this.deps.store.openRecorder(id));
+    if (JSON.stringify(settings) !== JSON.stringify(base)) {
+      try {
+        recorder.append({ ts: this.now(), type: 'settings', settings: { ...settings } });
+      } catch (err) {
+        recorder.close();
+        throw toSessionError(err);
+      }
+    }
     const record: ThreadRecord = { ...meta, ephemeral: false };
     const turns = rebuilt.turns.map(storedTurnView);
     const session = this.attach(record, settings, recorder, {
@@ -177,7 +198,6 @@ export class ThreadManager {
       turns,
       tokenUsage: rebuilt.tokenUsage,
     });
-    if (JSON.stringify(settings) !== JSON.stringify(base)) recorder.append({ ts: this.now(), type: 'settings', settings: { ...settings } });
     return { session, record };
   }
 
@@ -214,7 +234,15 @@ export class ThreadManager {
       turns = turns.slice(0, idx + 1);
     }
     const { session, record } = this.start({ ...baseSettings, ...stripNull(overrides) }, { ephemeral: opts.ephemeral, forkedFromId: id });
-    session.importTurns(turns, history);
+    try {
+      session.importTurns(turns, history);
+    } catch (err) {
+      // No half-copied fork: forget it entirely.
+      this.sessions.delete(record.id);
+      await session.shutdown();
+      if (!record.ephemeral) this.discard(record.id, null);
+      throw err;
+    }
     return { session, record, turns: session.turns() };
   }
 
@@ -254,14 +282,14 @@ export class ThreadManager {
   setName(id: string, name: string | null): ThreadRecord {
     const loaded = this.sessions.get(id);
     if (loaded) {
+      if (!loaded.record.ephemeral) guardStorage(() => this.deps.store.updateMeta(id, { name }));
       loaded.record.name = name;
-      if (!loaded.record.ephemeral) this.deps.store.updateMeta(id, { name });
       this.emit(id, { type: 'name_updated', name });
       return loaded.record;
     }
     const meta = this.deps.store.get(id);
     if (!meta) throw new SessionError('thread_not_found', `thread not found: ${id}`);
-    this.deps.store.updateMeta(id, { name });
+    guardStorage(() => this.deps.store.updateMeta(id, { name }));
     this.emit(id, { type: 'name_updated', name });
     return { ...meta, name, ephemeral: false };
   }
@@ -271,12 +299,12 @@ export class ThreadManager {
     if (loaded?.record.ephemeral) throw new SessionError('invalid_input', 'an ephemeral thread cannot be archived');
     if (!this.deps.store.get(id)) throw new SessionError('thread_not_found', `thread not found: ${id}`);
     if (loaded) await this.unload(id);
-    await this.deps.store.archive(id);
+    guardStorage(() => this.deps.store.archive(id));
   }
 
   async unarchive(id: string): Promise<ThreadRecord> {
     if (!this.deps.store.get(id)) throw new SessionError('thread_not_found', `thread not found: ${id}`);
-    await this.deps.store.unarchive(id);
+    guardStorage(() => this.deps.store.unarchive(id));
     return { ...this.deps.store.get(id)!, ephemeral: false };
   }
 
@@ -285,10 +313,10 @@ export class ThreadManager {
     if (loaded) await this.unload(id);
     if (loaded?.record.ephemeral) return;
     if (!this.deps.store.get(id)) throw new SessionError('thread_not_found', `thread not found: ${id}`);
-    await this.deps.store.delete(id);
+    guardStorage(() => this.deps.store.delete(id));
   }
 
-  /** Interrupts a loaded thread's turn and forgets it. */
+  /** Interrupts a loaded thread's turn, disposes its services (processes, rollout) and forgets it. */
   async unload(id: string): Promise<void> {
     const loaded = this.sessions.get(id);
     if (!loaded) return;
@@ -315,6 +343,16 @@ export class ThreadManager {
     }
   }
 
+  /** Best-effort removal of a thread whose creation failed half-way. */
+  private discard(id: string, recorder: RolloutSink | null): void {
+    recorder?.close();
+    try {
+      if (this.deps.store.get(id)) this.deps.store.delete(id);
+    } catch (err) {
+      this.deps.logger.warn({ err, threadId: id }, 'cannot remove a thread whose creation failed');
+    }
+  }
+
   private attach(
     record: ThreadRecord,
     settings: ThreadSettings,
@@ -326,7 +364,7 @@ export class ThreadManager {
       threadId: id,
       settings,
       ...restored,
-      services: {
+      services: createSessionServices({
         modelClientFor: (p) => this.deps.modelClientFor(p),
         modelInfo: (m) => this.deps.modelInfo(m),
         tools: this.deps.tools,
@@ -340,15 +378,20 @@ export class ThreadManager {
         createDiffTracker: (cwd) => this.deps.createDiffTracker(cwd),
         logger: this.deps.logger.child({ threadId: id }),
         now: this.now,
-        processes: new ProcessSessionManager(),
+        processes: this.deps.createProcessSessions?.() ?? new ProcessSessionManager(),
         flow: this.deps.flow ?? ALWAYS_READY,
-      },
+      }),
     });
     session.onEvent((event) => {
       if (event.type === 'item_completed' && event.item.type === 'userMessage' && !record.preview) {
         const text = event.item.content.map((c) => (c.type === 'text' ? c.text : '')).join(' ').trim();
         record.preview = text.slice(0, 200);
-        if (!record.ephemeral) this.deps.store.updateMeta(id, { preview: record.preview });
+        try {
+          if (!record.ephemeral) this.deps.store.updateMeta(id, { preview: record.preview });
+        } catch (err) {
+          // The item itself is persisted; only the list's preview lags until the next index write.
+          this.deps.logger.warn({ err, threadId: id }, 'cannot store the thread preview');
+        }
       }
       if (event.type === 'turn_completed') record.updatedAt = Math.floor(this.now() / 1000);
       this.emit(id, event);
@@ -374,6 +417,20 @@ function storedTurnView(t: StoredTurn): TurnView {
     },
     items: t.items as TurnItem[],
   };
+}
+
+/** A store failure as the SessionError faces understand; other errors pass through. */
+function toSessionError(err: unknown): unknown {
+  return err instanceof StorageError ? storageSessionError(err) : err;
+}
+
+/** Runs a store write, turning a StorageError into a `storage_error` SessionError. */
+function guardStorage<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw toSessionError(err);
+  }
 }
 
 function stripNull<T extends object>(o: T): Partial<T> {

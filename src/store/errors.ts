@@ -13,3 +13,25 @@ export class InvalidCursorError extends Error {
     this.name = 'InvalidCursorError';
   }
 }
+
+/**
+ * Writing or syncing a thread's files failed (ENOSPC, EIO, EDQUOT, EROFS…). Nothing was lost that
+ * had already been written: the store rolls back a partial line, so the files stay readable and
+ * the next write simply tries again.
+ */
+export class StorageError extends Error {
+  /** The errno code (`ENOSPC`, `EIO`, …) when there is one. */
+  readonly errno: string | undefined;
+
+  constructor(action: string, cause: unknown) {
+    const errno = (cause as NodeJS.ErrnoException | null)?.code;
+    super(`${action}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'StorageError';
+    this.errno = typeof errno === 'string' ? errno : undefined;
+  }
+
+  /** `err` itself if it already is a StorageError, else one wrapping it. */
+  static wrap(action: string, err: unknown): StorageError {
+    return err instanceof StorageError ? err : new StorageError(action, err);
+  }
+}

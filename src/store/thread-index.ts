@@ -1,6 +1,7 @@
-import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from '../util/logger.js';
+import { mkdirPrivate, PRIVATE_FILE_MODE } from './private-files.js';
 import type { ThreadMeta } from './types.js';
 
 /** One index line: a full meta snapshot, or a tombstone for a deleted thread. */
@@ -19,10 +20,12 @@ export interface LoadedIndex {
  * The thread index file `<home>/thread-index.jsonl`: append-only meta snapshots where the last
  * entry per id wins, so updating a thread is one small append and listing never opens rollouts.
  * Compaction rewrites the live entries to a temp file and renames it over the index (atomic).
+ * The file is created 0600: it holds the first words of every prompt.
  */
 export class ThreadIndex {
   private lines = 0;
   private dirReady = false;
+  private damagedValue = false;
 
   constructor(
     readonly file: string,
@@ -32,6 +35,14 @@ export class ThreadIndex {
   /** Number of lines in the file as far as this process knows. */
   get lineCount(): number {
     return this.lines;
+  }
+
+  /**
+   * An append failed (it may have left part of a line): the file must be rewritten before it is
+   * appended to again. Cleared by a successful `rewrite`.
+   */
+  get damaged(): boolean {
+    return this.damagedValue;
   }
 
   /** Reads the index; `null` when it is missing or cannot be read at all. */
@@ -67,27 +78,47 @@ export class ThreadIndex {
     return { threads, lineCount, damaged };
   }
 
-  /** Appends one entry. */
+  /** Appends one entry. On failure the index is marked `damaged` and the error thrown. */
   append(entry: IndexEntry): void {
-    this.ensureDir();
-    appendFileSync(this.file, `${JSON.stringify(entry)}\n`);
+    try {
+      this.ensureDir();
+      appendFileSync(this.file, `${JSON.stringify(entry)}\n`, { mode: PRIVATE_FILE_MODE });
+    } catch (err) {
+      this.damagedValue = true;
+      throw err;
+    }
     this.lines++;
   }
 
-  /** Replaces the file with exactly these entries (write to a temp file, then rename). */
+  /**
+   * Replaces the file with exactly these entries (write to a temp file, then rename). On failure
+   * the old file is untouched and the temp file removed.
+   */
   rewrite(threads: Iterable<ThreadMeta>): void {
     this.ensureDir();
     const body: string[] = [];
     for (const t of threads) body.push(`${JSON.stringify(t)}\n`);
     const tmp = `${this.file}.tmp-${process.pid}`;
-    writeFileSync(tmp, body.join(''));
-    renameSync(tmp, this.file);
+    try {
+      // A leftover temp file would keep its old mode: start from none.
+      rmSync(tmp, { force: true });
+      writeFileSync(tmp, body.join(''), { mode: PRIVATE_FILE_MODE, flag: 'wx' });
+      renameSync(tmp, this.file);
+    } catch (err) {
+      try {
+        rmSync(tmp, { force: true });
+      } catch {
+        // Nothing more to undo; the old index is intact.
+      }
+      throw err;
+    }
     this.lines = body.length;
+    this.damagedValue = false;
   }
 
   private ensureDir(): void {
     if (this.dirReady) return;
-    mkdirSync(dirname(this.file), { recursive: true });
+    mkdirPrivate(dirname(this.file));
     this.dirReady = true;
   }
 }

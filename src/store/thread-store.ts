@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, renameSync, unlinkSync } from 'node:fs';
+import { existsSync, renameSync, rmSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Logger } from '../util/logger.js';
-import { ThreadNotFoundError } from './errors.js';
+import { StorageError, ThreadNotFoundError } from './errors.js';
 import { listThreads } from './list-threads.js';
+import { mkdirPrivate, securePrivateHome } from './private-files.js';
 import { scanRollouts } from './rebuild-index.js';
-import { archivedPath, livePath, rolloutFileName } from './rollout-paths.js';
+import { ARCHIVED_DIR, archivedPath, livePath, rolloutFileName, SESSIONS_DIR } from './rollout-paths.js';
 import { readRollout } from './rollout-reader.js';
 import { RolloutRecorder } from './rollout-recorder.js';
 import { ThreadIndex } from './thread-index.js';
@@ -28,6 +29,10 @@ export type ThreadMetaPatch = Partial<Pick<ThreadMeta, 'name' | 'preview' | 'upd
  * lookups and listing never touch the disk. All methods but `read` are synchronous: each is at
  * most a rename and a one-line append, and being synchronous makes them atomic within the process.
  * One process per home: two daemons sharing a home would each keep a stale index.
+ *
+ * The home is private: directories 0700, files 0600 (tightened on open for homes an older version
+ * left readable). A write that fails (full disk, I/O error) throws a StorageError and changes
+ * nothing in memory; the next write tries again (rewriting the index if an append was cut short).
  */
 export class ThreadStore {
   private readonly recorders = new Map<string, Set<RolloutRecorder>>();
@@ -46,6 +51,12 @@ export class ThreadStore {
    * at all this is one failed `open` and one failed `readdir`.
    */
   static open(home: string, logger: Logger): ThreadStore {
+    try {
+      securePrivateHome(home, [SESSIONS_DIR, ARCHIVED_DIR], (path, err) => logger.warn({ err, path }, 'cannot make a file in the home private'));
+    } catch (err) {
+      // A home that cannot be created yet (full disk) makes every write fail with a StorageError.
+      logger.error({ err, home }, 'cannot create the agentd home');
+    }
     const index = new ThreadIndex(join(home, INDEX_FILE), logger);
     const loaded = index.load();
     if (loaded && !loaded.damaged) {
@@ -61,7 +72,12 @@ export class ThreadStore {
     }
     if (threads.size > 0 || loaded) {
       logger.info({ home, threads: threads.size }, 'rebuilt thread index from rollouts');
-      index.rewrite(threads.values());
+      try {
+        index.rewrite(threads.values());
+      } catch (err) {
+        // Kept in memory; the next index write retries the rewrite.
+        logger.error({ err, home }, 'cannot write the rebuilt thread index');
+      }
     }
     return new ThreadStore(home, logger, index, threads);
   }
@@ -82,11 +98,17 @@ export class ThreadStore {
     const recorder = RolloutRecorder.create(path, (r) => this.forget(meta.id, r));
     try {
       recorder.append({ ts: Date.now(), type: 'session_meta', meta: full });
+      this.put(full);
     } catch (err) {
+      // No half-created thread: a rollout without an index entry would come back on a rebuild.
       recorder.close();
+      try {
+        rmSync(path, { force: true });
+      } catch (rmErr) {
+        this.logger.warn({ err: rmErr, path }, 'cannot remove a rollout whose creation failed');
+      }
       throw err;
     }
-    this.put(full);
     this.track(meta.id, recorder);
     return recorder;
   }
@@ -95,7 +117,13 @@ export class ThreadStore {
   openRecorder(id: string): RolloutRecorder {
     this.assertOpen();
     const meta = this.locate(id);
-    const recorder = RolloutRecorder.openExisting(meta.path, (r) => this.forget(id, r));
+    let recorder: RolloutRecorder;
+    try {
+      recorder = RolloutRecorder.openExisting(meta.path, (r) => this.forget(id, r));
+    } catch (err) {
+      if ((err as StorageError).errno === 'ENOENT') throw new ThreadNotFoundError(id);
+      throw err;
+    }
     this.track(id, recorder);
     return recorder;
   }
@@ -160,12 +188,17 @@ export class ThreadStore {
     try {
       unlinkSync(meta.path);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw StorageError.wrap('cannot delete the rollout file', err);
     }
     // File first, then tombstone: a crash in between leaves an index entry whose read fails with
     // ThreadNotFoundError, never a deleted thread that comes back from a rebuild.
     this.threads.delete(id);
-    this.index.append({ id, deleted: true });
+    try {
+      this.writeIndex({ id, deleted: true });
+    } catch (err) {
+      // The thread is gone (its file is); the index catches up at its next write.
+      this.logger.warn({ err, id }, 'cannot record the deletion in the thread index');
+    }
     this.maybeCompact();
   }
 
@@ -178,11 +211,25 @@ export class ThreadStore {
   }
 
   private move(meta: ThreadMeta, dest: string, archived: boolean): ThreadMeta {
-    mkdirSync(dirname(dest), { recursive: true });
-    renameSync(meta.path, dest);
-    for (const r of this.recorders.get(meta.id) ?? []) r.relocate(dest);
+    try {
+      mkdirPrivate(dirname(dest));
+      renameSync(meta.path, dest);
+    } catch (err) {
+      throw StorageError.wrap('cannot move the rollout file', err);
+    }
     const next = { ...meta, path: dest, archived };
-    this.put(next);
+    try {
+      this.put(next);
+    } catch (err) {
+      // Put the file back where the index says it is.
+      try {
+        renameSync(dest, meta.path);
+      } catch {
+        // `locate` finds it in the other place and repairs the index.
+      }
+      throw err;
+    }
+    for (const r of this.recorders.get(meta.id) ?? []) r.relocate(dest);
     return next;
   }
 
@@ -211,15 +258,37 @@ export class ThreadStore {
     return meta;
   }
 
+  /** Records a meta in memory and the index; on failure memory is left as it was. */
   private put(meta: ThreadMeta): void {
+    const prev = this.threads.get(meta.id);
     this.threads.set(meta.id, meta);
-    this.index.append(meta);
+    try {
+      this.writeIndex(meta);
+    } catch (err) {
+      if (prev) this.threads.set(meta.id, prev);
+      else this.threads.delete(meta.id);
+      throw err;
+    }
     this.maybeCompact();
+  }
+
+  /** Appends an entry, or rewrites the whole index when an earlier append was cut short. */
+  private writeIndex(entry: ThreadMeta | { id: string; deleted: true }): void {
+    try {
+      if (this.index.damaged) this.index.rewrite(this.threads.values());
+      else this.index.append(entry);
+    } catch (err) {
+      throw StorageError.wrap('cannot write the thread index', err);
+    }
   }
 
   private maybeCompact(): void {
     if (this.index.lineCount - this.threads.size > Math.max(COMPACT_SLACK, this.threads.size)) {
-      this.index.rewrite(this.threads.values());
+      try {
+        this.index.rewrite(this.threads.values());
+      } catch (err) {
+        this.logger.warn({ err }, 'cannot compact the thread index');
+      }
     }
   }
 

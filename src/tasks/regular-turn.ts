@@ -61,7 +61,8 @@ const newAttempt = (): Attempt => ({ live: new Map(), done: [], calls: [] });
 
 /**
  * One model request; returns the tool calls the model made. The response's items reach history
- * only when it completes, so a retried attempt leaves nothing behind.
+ * when it completes; of an attempt abandoned for a retry, only what the client saw completed
+ * (messages, reasoning) is kept, so the model's next request shows what the user was shown.
  */
 async function sample(ctx: TurnContext): Promise<HistoryItem[]> {
   const { settings } = ctx;
@@ -82,6 +83,7 @@ async function sample(ctx: TurnContext): Promise<HistoryItem[]> {
   try {
     for await (const ev of ctx.modelClient.stream(request, ctx.signal)) {
       if (ev.type === 'retrying') {
+        keepShownItems(ctx, attempt.current);
         attempt.current = newAttempt();
         announceRetry(ctx, ev);
       } else if (ev.type === 'completed') {
@@ -103,6 +105,15 @@ async function sample(ctx: TurnContext): Promise<HistoryItem[]> {
     throw err;
   }
   return calls;
+}
+
+/**
+ * Records the items of an abandoned attempt that the client saw completed. Its tool calls were
+ * never shown as items nor run, and an unanswered call must not reach the model: they are dropped.
+ */
+function keepShownItems(ctx: TurnContext, a: Attempt): void {
+  const shown = a.done.filter((i) => i.type === 'message' || i.type === 'reasoning');
+  if (shown.length > 0) ctx.recordHistory(shown);
 }
 
 function announceRetry(ctx: TurnContext, ev: Extract<ModelEvent, { type: 'retrying' }>): void {

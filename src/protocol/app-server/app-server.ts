@@ -155,8 +155,12 @@ function parseDecision(d: unknown): ApprovalDecision {
   return 'decline';
 }
 
-/** Bad values in otherwise well-formed params are -32602; refused operations are -32600. */
+/**
+ * Bad values in otherwise well-formed params are -32602; a failed write (full disk) is -32603 with
+ * `data.code` `storage_error`; refused operations are -32600.
+ */
 function sessionErrorToRpc(err: SessionError): RpcError {
   const invalidParams = err.code === 'invalid_input' || err.code === 'invalid_cursor';
-  return RpcError.app(invalidParams ? -32602 : -32600, err.code, err.message);
+  const code = invalidParams ? -32602 : err.code === 'storage_error' ? -32603 : -32600;
+  return RpcError.app(code, err.code, err.message);
 }

@@ -77,3 +77,33 @@ describe('ActiveTurn', () => {
     await expect(turn.drain()).resolves.toEqual(finished('completed'));
   });
 });
+
+describe('ActiveTurn.fail', () => {
+  it('stops the turn like an interrupt but remembers the first failure, which a later interrupt does not hide', async () => {
+    const waiter = turn.state.insertApproval('a1', { kind: 'command', itemId: 'a1', command: 'x', cwd: '/', commandActions: [], sessionKeys: [] }, 0);
+    turn.fail({ message: 'disk full', kind: 'storage_error' });
+    expect(turn.signal.aborted).toBe(true);
+    expect(turn.wasAborted()).toBe(false);
+    expect(await waiter.decision.promise).toBe('cancel');
+    turn.fail({ message: 'second', kind: 'other' });
+    turn.abort();
+    expect(turn.failure()).toEqual({ message: 'disk full', kind: 'storage_error' });
+  });
+
+  it('runs its runner once, after the caller has returned', async () => {
+    let runs = 0;
+    const ran = new Promise<void>((resolve) =>
+      turn.launch({
+        run: async () => {
+          runs++;
+          resolve();
+        },
+      }),
+    );
+    expect(runs).toBe(0);
+    expect(() => turn.launch({ run: async () => {} })).toThrow(/already launched/);
+    await ran;
+    expect(runs).toBe(1);
+    expect(turn.runner).not.toBeNull();
+  });
+});

@@ -188,3 +188,32 @@ describe('RegularTurnTask: retries', () => {
     expect(completed).toMatchObject({ status: 'failed', error: { kind: 'stream_disconnected' } });
   });
 });
+
+describe('RegularTurnTask: what the client saw survives a retry', () => {
+  it('puts a message completed before the stream dropped into the follow-up request, exactly once', async () => {
+    const { session, events } = h.newSession();
+    // created, item added, one delta, item done: the message is complete; then a call starts and the stream drops.
+    h.mock.enqueue(
+      { output: [{ type: 'text', text: 'shown before the drop', chunks: 1 }, probeCall('ls', { callId: 'abandoned' })], fault: { disconnectAfterEvents: 4 } },
+      { output: [{ type: 'text', text: 'after the retry', chunks: 1 }, probeCall('ls', { callId: 'kept' })] },
+      { output: [{ type: 'text', text: 'done' }] },
+    );
+    const { completed } = await runTurn(session, 'go');
+    expect(completed.status).toBe('completed');
+    const shown = ofType(events, 'item_completed').flatMap((e) => (e.item.type === 'agentMessage' ? [e.item.text] : []));
+    expect(shown).toEqual(['shown before the drop', 'after the retry', 'done']);
+    expect(h.mock.requests).toHaveLength(3);
+    // The retry re-sends the same request; the follow-up after the tool call is the model's next look.
+    expect(h.mock.requests[1]!.body.input).toEqual(h.mock.requests[0]!.body.input);
+    const followUp = JSON.stringify(h.mock.requests[2]!.body.input);
+    expect(followUp.split('shown before the drop').length - 1).toBe(1);
+    expect(followUp.split('after the retry').length - 1).toBe(1);
+    expect(followUp.indexOf('shown before the drop')).toBeLessThan(followUp.indexOf('after the retry'));
+    // The abandoned attempt's call was never run nor shown: it is not in history.
+    expect(followUp).not.toContain('abandoned');
+    expect(unansweredCalls(session.history())).toEqual([]);
+    // And the next turn's request carries it once too.
+    await runTurn(session, 'next');
+    expect(JSON.stringify(h.mock.requests[3]!.body.input).split('shown before the drop').length - 1).toBe(1);
+  });
+});

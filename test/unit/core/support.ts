@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { modelInfo } from '../../../src/config/models.js';
 import type { Config } from '../../../src/config/types.js';
 import type { SessionEvent } from '../../../src/core/events.js';
-import type { RolloutSink, SessionServices } from '../../../src/core/services.js';
+import { createSessionServices, type RolloutSink, type SessionServices } from '../../../src/core/services.js';
 import { ProcessSessionManager } from '../../../src/tools/shell/process-sessions.js';
 import { ALWAYS_READY } from '../../../src/util/flow.js';
 import { Session } from '../../../src/core/session.js';
@@ -12,6 +12,7 @@ import type { ThreadSettings } from '../../../src/core/settings.js';
 import { startMockModelServer, type MockModelServer } from '../../../src/mock/index.js';
 import { createModelClient } from '../../../src/model/client-factory.js';
 import type { HistoryItem, ModelClient, ProviderSettings } from '../../../src/model/types.js';
+import { StorageError } from '../../../src/store/errors.js';
 import type { RolloutLine } from '../../../src/store/types.js';
 import { TurnDiffTrackerImpl } from '../../../src/tools/diff/turn-diff-tracker.js';
 import { ToolRegistry } from '../../../src/tools/registry.js';
@@ -100,10 +101,16 @@ export class MemorySink implements RolloutSink {
   closed = false;
   /** Called after each append (lets a test react to a line the moment it is written). */
   onAppend: ((line: RolloutLine) => void) | null = null;
+  /** While this returns true for a line, appending it fails like a full disk (ENOSPC). */
+  failWhen: ((line: RolloutLine) => boolean) | null = null;
 
   constructor(private readonly journal: Journal = []) {}
 
   append(line: RolloutLine): void {
+    if (this.failWhen?.(line)) {
+      this.journal.push(`fail:${line.type}`);
+      throw new StorageError('cannot write the rollout file', Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }));
+    }
     this.lines.push(line);
     this.journal.push(`persist:${line.type}`);
     this.onAppend?.(line);
@@ -169,7 +176,7 @@ export async function startCoreHarness(): Promise<CoreHarness> {
       const probe = new ProbeTool();
       const events: SessionEvent[] = [];
       const c = opts.client ?? client;
-      const services: SessionServices = {
+      const services: SessionServices = createSessionServices({
         modelClientFor: () => c,
         modelInfo: (m) => modelInfo(m),
         tools: probeRegistry(probe),
@@ -180,7 +187,7 @@ export async function startCoreHarness(): Promise<CoreHarness> {
         now: Date.now,
         processes: new ProcessSessionManager(),
         flow: ALWAYS_READY,
-      };
+      });
       const session = new Session({
         threadId: `thread-${++sessionCount}`,
         settings: testSettings(workspace, opts.settings),

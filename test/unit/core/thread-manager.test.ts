@@ -7,8 +7,10 @@ import type { SessionEvent } from '../../../src/core/events.js';
 import type { Session } from '../../../src/core/session.js';
 import { ThreadManager } from '../../../src/core/thread-manager.js';
 import { startMockModelServer, type MockModelServer } from '../../../src/mock/index.js';
+import { StorageError } from '../../../src/store/errors.js';
 import { ThreadStore } from '../../../src/store/thread-store.js';
 import { TurnDiffTrackerImpl } from '../../../src/tools/diff/turn-diff-tracker.js';
+import { ProcessSessionManager } from '../../../src/tools/shell/process-sessions.js';
 import { silentLogger } from '../../../src/util/logger.js';
 import { mockClient, probeCall, probeRegistry, ProbeTool, runTurn, testConfig } from './support.js';
 
@@ -270,5 +272,90 @@ describe('ThreadManager names and archiving', () => {
 
   it('refuses to archive an unknown thread with thread_not_found', async () => {
     await expect(manager.archive('nope')).rejects.toMatchObject({ code: 'thread_not_found' });
+  });
+});
+
+describe('ThreadManager: a thread\'s services are disposed whenever it unloads', () => {
+  /** A process-session table that counts how often it was told to kill everything. */
+  class CountingSessions extends ProcessSessionManager {
+    kills = 0;
+    override killAll(): void {
+      this.kills++;
+      super.killAll();
+    }
+  }
+
+  it('kills the thread\'s own process sessions on unload, archive, delete and shutdown, and no other thread\'s', async () => {
+    const tables: CountingSessions[] = [];
+    await manager.shutdown();
+    manager = new ThreadManager({
+      config: testConfig(home, mock),
+      store,
+      logger: silentLogger(),
+      tools: probeRegistry(new ProbeTool()),
+      modelClientFor: () => mockClient(mock),
+      modelInfo: (model) => modelInfo(model),
+      createDiffTracker: (cwd) => new TurnDiffTrackerImpl(cwd),
+      cliVersion: '0.0.0-test',
+      createProcessSessions: () => {
+        const t = new CountingSessions();
+        tables.push(t);
+        return t;
+      },
+    });
+    const unloaded = manager.start({ cwd: workspace }).record.id;
+    const archived = manager.start({ cwd: workspace }).record.id;
+    const deleted = manager.start({ cwd: workspace }).record.id;
+    const ephemeral = manager.start({ cwd: workspace }, { ephemeral: true }).record.id;
+    const atShutdown = manager.start({ cwd: workspace }).record.id;
+    expect(new Set(tables).size).toBe(5);
+    const kills = () => tables.map((t) => t.kills);
+
+    await manager.unload(unloaded);
+    expect(kills()).toEqual([1, 0, 0, 0, 0]);
+    await manager.archive(archived);
+    expect(kills()).toEqual([1, 1, 0, 0, 0]);
+    await manager.delete(deleted);
+    await manager.delete(ephemeral);
+    expect(kills()).toEqual([1, 1, 1, 1, 0]);
+    await manager.shutdown();
+    expect(kills()).toEqual([1, 1, 1, 1, 1]);
+    expect(manager.loadedIds()).toEqual([]);
+    expect(atShutdown).toBeTruthy();
+  });
+});
+
+describe('ThreadManager: a request that cannot be written is refused with storage_error', () => {
+  const enospc = () => new StorageError('cannot write', Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }));
+
+  it('refuses thread/start, renaming and archiving on a full disk and leaves nothing half-done', async () => {
+    const { record } = manager.start({ cwd: workspace });
+    const realCreate = store.create.bind(store);
+    const realUpdate = store.updateMeta.bind(store);
+    const realArchive = store.archive.bind(store);
+    store.create = () => {
+      throw enospc();
+    };
+    store.updateMeta = () => {
+      throw enospc();
+    };
+    store.archive = () => {
+      throw enospc();
+    };
+    try {
+      expect(() => manager.start({ cwd: workspace })).toThrow(expect.objectContaining({ name: 'SessionError', code: 'storage_error' }));
+      expect(manager.loadedIds()).toEqual([record.id]);
+      expect(() => manager.setName(record.id, 'new name')).toThrow(expect.objectContaining({ code: 'storage_error' }));
+      expect(manager.get(record.id)!.record.name).toBeNull();
+      await expect(manager.archive(record.id)).rejects.toMatchObject({ code: 'storage_error' });
+      // An ephemeral thread needs no disk.
+      const eph = manager.start({ cwd: workspace }, { ephemeral: true });
+      expect((await runTurn(eph.session, 'still works')).completed.status).toBe('completed');
+    } finally {
+      store.create = realCreate;
+      store.updateMeta = realUpdate;
+      store.archive = realArchive;
+    }
+    expect(manager.setName(record.id, 'new name').name).toBe('new name');
   });
 });

@@ -18,16 +18,16 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const SOURCE = new URL('../../../src/store/rollout-recorder.ts', import.meta.url);
-
-/** The recorder as plain ESM JavaScript, so a bare `node` child can import it. */
+/** The recorder and the store modules it imports, as plain ESM JavaScript a bare `node` child can import. */
 function compileRecorder(): string {
-  const out = ts.transpileModule(readFileSync(SOURCE, 'utf8'), {
-    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
-  });
-  const file = join(dir, 'rollout-recorder.mjs');
-  writeFileSync(file, out.outputText);
-  return file;
+  for (const name of ['rollout-recorder', 'errors', 'private-files']) {
+    const source = readFileSync(new URL(`../../../src/store/${name}.ts`, import.meta.url), 'utf8');
+    const out = ts.transpileModule(source, {
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
+    });
+    writeFileSync(join(dir, `${name}.mjs`), out.outputText.replace(/from '\.\/([\w-]+)\.js'/g, "from './$1.mjs'"));
+  }
+  return join(dir, 'rollout-recorder.mjs');
 }
 
 describe('RolloutRecorder', () => {
