@@ -317,6 +317,7 @@ export class Session {
       logger: this.services.logger,
       itemStarted: (item) => this.emit({ type: 'item_started', turnId, item: { ...item } as TurnItem }),
       itemCompleted: (item) => this.completeItem(turnId, item),
+      recordInProgress: (item) => this.persist({ type: 'item_started', turnId, item: { ...item } as TurnItem }),
       commandOutputDelta: (itemId, delta) => this.emit({ type: 'command_output_delta', turnId, itemId, delta }),
       requestApproval: (req) => this.requestApproval(active, req),
       diff: active.state.diff,
