@@ -241,6 +241,7 @@ export class TurnRunner implements TurnRunnerHandle {
       logger: host.services.logger,
       itemStarted: (item) => host.emit({ type: 'item_started', turnId, item: { ...item } as TurnItem }),
       itemCompleted: (item) => this.completeItem(item),
+      recordInProgress: (item) => this.persist({ type: 'item_started', turnId, item: { ...item } as TurnItem }),
       commandOutputDelta: (itemId, delta) => host.emit({ type: 'command_output_delta', turnId, itemId, delta }),
       requestApproval: (req) => this.requestApproval(req),
       diff: active.state.diff,

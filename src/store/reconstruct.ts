@@ -20,7 +20,10 @@ export interface ReconstructedThread {
  * Replays rollout lines. A `reverted` line drops the turn it names and every turn started after
  * it (up to that point); the replay then ignores every line of a dropped turn, including its
  * response items and compactions, so the result is as if those turns never ran. A turn that
- * started but never completed (the daemon died) comes back as `interrupted`.
+ * started but never completed (the daemon died) comes back as `interrupted`; an item recorded as
+ * started but never completed (a patch cut short) comes back `failed`, and every tool call left
+ * without an output is answered (see `answerUnansweredCalls`), so the history stays valid for the
+ * model API.
  */
 export function reconstructThread(lines: readonly RolloutLine[]): ReconstructedThread {
   const dropped = droppedTurns(lines);
@@ -52,6 +55,12 @@ export function reconstructThread(lines: readonly RolloutLine[]): ReconstructedT
           if (line.turnId !== null) turnFor(line.turnId, line.ts);
         }
         break;
+      case 'item_started':
+        if (kept(line.turnId)) {
+          const t = turnFor(line.turnId, line.ts);
+          if (!t.items.some((i) => i.id === line.item.id)) t.items.push(cutShort(line.item));
+        }
+        break;
       case 'item_completed':
         if (kept(line.turnId)) upsertItem(turnFor(line.turnId, line.ts).items, line.item);
         break;
@@ -73,7 +82,50 @@ export function reconstructThread(lines: readonly RolloutLine[]): ReconstructedT
     }
   }
 
-  return { history, turns: [...turns.values()].map(finishTurn), tokenUsage, settings };
+  const built = [...turns.values()].map(finishTurn);
+  const cut = new Set(built.flatMap((t) => t.items.filter((i) => i.type === 'fileChange' && i.status === 'failed').map((i) => i.id)));
+  return { history: answerUnansweredCalls(history, cut), turns: built, tokenUsage, settings };
+}
+
+/** The model-facing output of a patch the daemon stopped in the middle of. */
+export const PATCH_CUT_SHORT_OUTPUT =
+  'apply_patch did not finish: the agent stopped while applying this patch, so its files may be partly written. Check the files before patching them again.';
+/** The model-facing output of any other call the daemon stopped during. */
+export const CALL_CUT_SHORT_OUTPUT = 'This tool call did not finish: the agent stopped while it ran, so its effects are unknown.';
+
+/**
+ * Answers every tool call that has no output (the daemon died while it ran), right after the
+ * run of calls it belongs to, as the turn loop would have. A call with a `failed` fileChange
+ * of the same id was a patch cut short and says so.
+ */
+export function answerUnansweredCalls(history: HistoryItem[], cutPatches: ReadonlySet<string>): HistoryItem[] {
+  const answered = new Set<string>();
+  for (const item of history) {
+    if (item.type === 'function_call_output' || item.type === 'custom_tool_call_output') answered.add(item.call_id);
+  }
+  const isCall = (i: HistoryItem | undefined): i is Extract<HistoryItem, { type: 'function_call' | 'custom_tool_call' }> =>
+    i?.type === 'function_call' || i?.type === 'custom_tool_call';
+  const out: HistoryItem[] = [];
+  const pending: HistoryItem[] = [];
+  history.forEach((item, i) => {
+    out.push(item);
+    if (isCall(item) && !answered.has(item.call_id)) {
+      const output = item.name === 'apply_patch' && cutPatches.has(item.call_id) ? PATCH_CUT_SHORT_OUTPUT : CALL_CUT_SHORT_OUTPUT;
+      pending.push(
+        item.type === 'function_call'
+          ? { type: 'function_call_output', call_id: item.call_id, output }
+          : { type: 'custom_tool_call_output', call_id: item.call_id, output },
+      );
+    }
+    if (pending.length > 0 && !isCall(history[i + 1])) out.push(...pending.splice(0));
+  });
+  return out;
+}
+
+/** A started item read back without its completion: it did not complete. */
+function cutShort(item: TurnItem): TurnItem {
+  if (item.type === 'fileChange' && item.status === 'inProgress') return { ...item, status: 'failed' };
+  return item;
 }
 
 interface TurnBuilder {

@@ -40,6 +40,8 @@ export type RolloutLine = { ts: number } & (
   | { type: 'session_meta'; meta: ThreadMeta }
   | { type: 'turn_started'; turnId: string; settings: Record<string, unknown> }
   | { type: 'response_item'; turnId: string | null; item: HistoryItem }
+  /** An item about to act on the world (a patch before its writes); its `item_completed` supersedes it. */
+  | { type: 'item_started'; turnId: string; item: TurnItem }
   | { type: 'item_completed'; turnId: string; item: TurnItem }
   | { type: 'turn_completed'; turn: TurnRecord }
   | { type: 'token_usage'; total: TokenUsage; last: TokenUsage; modelContextWindow: number | null }

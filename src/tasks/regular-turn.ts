@@ -37,7 +37,7 @@ export class RegularTurnTask implements Task {
 /** Records one user message: history first, then the userMessage item. */
 export async function recordUserInput(ctx: TurnContext, input: UserInput[]): Promise<void> {
   const item: TurnItem = { type: 'userMessage', id: newId(), content: input };
-  const history = await userInputToHistory(input, ctx.settings.cwd);
+  const history = await userInputToHistory(input, ctx.settings.cwd, ctx.signal);
   ctx.itemStarted(item);
   ctx.recordHistory([history]);
   ctx.itemCompleted(item);

@@ -88,6 +88,12 @@ export interface ToolContext {
   itemStarted(item: TurnItem): void;
   /** Emits `item/completed` (the item is persisted first). */
   itemCompleted(item: TurnItem): void;
+  /**
+   * Persists an item in its in-progress state before the tool acts on the world (a patch before
+   * its first write), so a daemon killed meanwhile leaves a record the resumed thread shows; a
+   * later `itemCompleted` supersedes it. Throws when it cannot be persisted: then do not act.
+   */
+  recordInProgress?(item: TurnItem): void;
   /** Emits `item/commandExecution/outputDelta`. */
   commandOutputDelta(itemId: string, delta: string): void;
   /**

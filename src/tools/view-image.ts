@@ -1,5 +1,5 @@
-import { stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
+import { LocalImageError, readLocalImage } from '../util/read-local-image.js';
 import type { ToolSpec } from '../model/types.js';
 import type { ToolCall, ToolContext, ToolHandler, ToolOutput } from './types.js';
 
@@ -15,7 +15,11 @@ export const viewImageSpec: ToolSpec = {
   },
 };
 
-/** `view_image`: checks the file and reports an imageView item; the model gets the path back. */
+/**
+ * `view_image`: checks that the path is a real image with the same safe reader as `localImage`
+ * (regular file, size cap, image bytes, abortable by the turn) and reports an imageView item.
+ * Nothing of a refused file reaches the model: it gets a one-line reason.
+ */
 export const viewImageHandler: ToolHandler = {
   name: 'view_image',
   parallelSafe: true,
@@ -28,15 +32,16 @@ export const viewImageHandler: ToolHandler = {
     }
     if (typeof path !== 'string' || !path) return { success: false, content: '`path` must be a non-empty string' };
     const abs = isAbsolute(path) ? path : resolve(ctx.cwd, path);
+    let mime: string;
     try {
-      const s = await stat(abs);
-      if (!s.isFile()) return { success: false, content: `${abs} is not a file` };
-    } catch {
-      return { success: false, content: `unable to locate image at ${abs}` };
+      mime = (await readLocalImage(abs, { signal: ctx.signal })).mime;
+    } catch (err) {
+      if (err instanceof LocalImageError) return { success: false, content: err.message };
+      throw err;
     }
     const item = { type: 'imageView' as const, id: call.callId, path: abs };
     ctx.itemStarted(item);
     ctx.itemCompleted(item);
-    return { success: true, content: 'attached local image path' };
+    return { success: true, content: `attached local image path (${mime})` };
   },
 };

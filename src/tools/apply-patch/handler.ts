@@ -4,14 +4,18 @@ import {
   TurnAbortedError,
   type ApprovalDecision,
   type ApprovalPolicy,
+  type SandboxPolicy,
   type ToolCall,
   type ToolContext,
   type ToolHandler,
   type ToolOutput,
 } from '../types.js';
+import { probeSandbox } from '../sandbox/probe.js';
+import { policyNeedsSandbox } from '../sandbox/wrap.js';
 import { commitPatch } from './commit.js';
-import { checkPatchPaths, isWithin, planPaths, type PatchPathCheck } from './paths.js';
+import { checkPatchPaths, isWithin, planPaths, sessionKeysFor, type PatchPathCheck } from './paths.js';
 import { planPatch, type PatchPlan } from './plan.js';
+import { commitPatchSandboxed } from './sandboxed-commit.js';
 
 /** What to do with a planned patch before any item is emitted. */
 export type PatchDecision =
@@ -74,7 +78,8 @@ async function handleApplyPatch(call: ToolCall, ctx: ToolContext): Promise<ToolO
     return { success: false, content: err instanceof Error ? err.message : String(err) };
   }
 
-  const decision = decidePatch(checkPatchPaths(plan, ctx.sandboxPolicy, ctx.cwd), ctx.approvalPolicy);
+  const check = checkPatchPaths(plan, ctx.sandboxPolicy, ctx.cwd);
+  const decision = decideWrite(decidePatch(check, ctx.approvalPolicy), await sandboxState(ctx.sandboxPolicy), ctx.approvalPolicy, call.callId);
   ctx.logger.debug({ callId: call.callId, decision: decision.action }, 'apply_patch decision');
   if (decision.action === 'refuse') return { success: false, content: decision.reason };
 
@@ -88,7 +93,7 @@ async function handleApplyPatch(call: ToolCall, ctx: ToolContext): Promise<ToolO
       itemId: id,
       reason: decision.reason,
       grantRoot: decision.grantRoot,
-      sessionKeys: planPaths(plan),
+      sessionKeys: decision.sessionKeys ?? sessionKeysFor(plan),
     });
     if (answer === 'decline' || answer === 'cancel') {
       ctx.itemCompleted({ type: 'fileChange', id, changes, status: 'declined' });
@@ -101,9 +106,23 @@ async function handleApplyPatch(call: ToolCall, ctx: ToolContext): Promise<ToolO
     throw new TurnAbortedError();
   }
 
+  // The record comes before the first write: a daemon killed mid-patch leaves it for the resumed
+  // thread. If it cannot be persisted, nothing is written.
+  try {
+    ctx.recordInProgress?.({ type: 'fileChange', id, changes, status: 'inProgress' });
+  } catch (err) {
+    ctx.itemCompleted({ type: 'fileChange', id, changes, status: 'failed' });
+    return { success: false, content: `Failed to apply patch: could not record it first: ${err instanceof Error ? err.message : String(err)}` };
+  }
   await ctx.diff.onBeforeChange(planPaths(plan));
   try {
-    await commitPatch(plan);
+    if (decision.sandboxed) {
+      // An approved patch may also write where the user approved it (the real directories, as checked).
+      const grants = decision.action === 'ask' && !check.ok ? check.grants : [];
+      await commitPatchSandboxed(plan, { policy: ctx.sandboxPolicy, cwd: ctx.cwd, grants });
+    } else {
+      await commitPatch(plan);
+    }
   } catch (err) {
     await ctx.diffChanged();
     ctx.itemCompleted({ type: 'fileChange', id, changes, status: 'failed' });
@@ -114,6 +133,48 @@ async function handleApplyPatch(call: ToolCall, ctx: ToolContext): Promise<ToolO
   await ctx.diffChanged();
   ctx.itemCompleted({ type: 'fileChange', id, changes, status: 'completed' });
   return { success: true, content: patchSummary(plan) };
+}
+
+/** Whether the thread's patches go through the sandbox, and whether it can start here. */
+export type SandboxState = { needed: false } | { needed: true; available: boolean; reason?: string };
+
+async function sandboxState(policy: SandboxPolicy): Promise<SandboxState> {
+  if (!policyNeedsSandbox(policy)) return { needed: false };
+  const probe = await probeSandbox();
+  return { needed: true, available: probe.available, ...(probe.reason !== undefined ? { reason: probe.reason } : {}) };
+}
+
+/** A patch decision plus how the writes run. `sessionKeys` overrides the plan's paths as approval keys. */
+export type WriteDecision =
+  | { action: 'refuse'; reason: string }
+  | { action: 'apply' | 'ask'; reason: string | null; grantRoot: string | null; sandboxed: boolean; sessionKeys?: string[] };
+
+/**
+ * Adds the sandbox to a path decision. A sandboxed thread's patch is written inside the sandbox.
+ * When the sandbox cannot start, a patch never silently writes unsandboxed: like a command, it is
+ * refused under `never` and otherwise asked for in a request that says so, with a key of its own
+ * so no earlier `acceptForSession` answers it.
+ */
+export function decideWrite(d: PatchDecision, sandbox: SandboxState, approvalPolicy: ApprovalPolicy, callId: string): WriteDecision {
+  if (d.action === 'refuse') return d;
+  if (!sandbox.needed) {
+    return d.action === 'apply' ? { action: 'apply', reason: null, grantRoot: null, sandboxed: false } : { ...d, sandboxed: false };
+  }
+  if (sandbox.available) {
+    return d.action === 'apply' ? { action: 'apply', reason: null, grantRoot: null, sandboxed: true } : { ...d, sandboxed: true };
+  }
+  const why = `the sandbox could not start${sandbox.reason ? ` (${sandbox.reason})` : ''}`;
+  if (approvalPolicy === 'never') {
+    return { action: 'refuse', reason: `patch rejected: ${why}, and the approval policy is 'never', so it will not be written unsandboxed.` };
+  }
+  const extra = d.action === 'ask' && d.reason ? `; ${d.reason}` : '';
+  return {
+    action: 'ask',
+    reason: `${why}; apply the patch without a sandbox?${extra}`,
+    grantRoot: d.action === 'ask' ? d.grantRoot : null,
+    sandboxed: false,
+    sessionKeys: [`apply_patch-unsandboxed:${callId}`],
+  };
 }
 
 /** The patch text of a call: raw for the freeform form, `input` of the JSON for the function form. */

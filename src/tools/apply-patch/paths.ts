@@ -3,8 +3,12 @@ import path from 'node:path';
 import type { SandboxPolicy } from '../types.js';
 import type { PatchPlan } from './plan.js';
 
-/** Whether a plan only writes where the sandbox allows. `paths` are the absolute offenders. */
-export type PatchPathCheck = { ok: true } | { ok: false; reason: string; paths: string[] };
+/**
+ * Whether a plan only writes where the sandbox allows. `paths` are the absolute offenders as the
+ * patch names them; `grants` are the real directories an approval of this patch opens to the
+ * sandboxed writer (each offender's deepest existing parent, symlinks resolved at check time).
+ */
+export type PatchPathCheck = { ok: true } | { ok: false; reason: string; paths: string[]; grants: string[] };
 
 /** Every absolute path a plan writes or removes (move sources and targets included), deduplicated. */
 export function planPaths(plan: PatchPlan): string[] {
@@ -38,7 +42,7 @@ export function checkPatchPaths(plan: PatchPlan, policy: SandboxPolicy, cwd: str
   if (policy.type === 'dangerFullAccess') return { ok: true };
   const paths = planPaths(plan);
   if (policy.type === 'readOnly') {
-    return { ok: false, reason: 'the sandbox is read-only: the patch may not write any file', paths };
+    return { ok: false, reason: 'the sandbox is read-only: the patch may not write any file', paths, grants: grantsFor(paths, cwd) };
   }
   const roots = writableRoots(policy, cwd).map(realOrResolved);
   // As in the command sandbox, a repository's .git stays read-only inside a writable root.
@@ -48,11 +52,51 @@ export function checkPatchPaths(plan: PatchPlan, policy: SandboxPolicy, cwd: str
     return real === null || !roots.some((root) => isWithin(real, root)) || protectedDirs.some((g) => isWithin(real, g));
   });
   if (outside.length === 0) return { ok: true };
+  // Show where each offender really lands, so the user approves the real target, not a symlink.
+  const shown = outside.map((p) => {
+    const real = resolveReal(path.resolve(cwd, p));
+    return real !== null && real !== p ? `${p} (-> ${real})` : p;
+  });
   return {
     ok: false,
-    reason: `the patch writes outside the writable roots (${roots.join(', ')}): ${outside.join(', ')}`,
+    reason: `the patch writes outside the writable roots (${roots.join(', ')}): ${shown.join(', ')}`,
     paths: outside,
+    grants: grantsFor(outside, cwd),
   };
+}
+
+/**
+ * The real directories to open for `paths` once the user approves them: the deepest existing
+ * parent of each (resolved now, so a symlink swapped in later cannot redirect the grant).
+ * Unresolvable paths (dangling symlinks) get no grant, so their write fails in the sandbox.
+ */
+function grantsFor(paths: string[], cwd: string): string[] {
+  const out = new Set<string>();
+  for (const p of paths) {
+    const real = resolveReal(path.resolve(cwd, p));
+    if (real === null) continue;
+    let dir = path.dirname(real);
+    while (!isDirectory(dir)) {
+      const parent = path.dirname(dir);
+      if (parent === dir) break;
+      dir = parent;
+    }
+    out.add(dir);
+  }
+  return [...out];
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return lstatSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** The keys an `acceptForSession` of this plan remembers: real paths, so a later symlink swap does not inherit it. */
+export function sessionKeysFor(plan: PatchPlan): string[] {
+  return [...new Set(planPaths(plan).map((p) => resolveReal(p) ?? p))];
 }
 
 /** Whether `p` is `root` or below it (both absolute and normalised). */

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -185,6 +186,27 @@ describe('applyPatchHandler', () => {
     expect(ctx.started).toEqual([]);
     expect(ctx.approvals).toEqual([]);
     expect(await readdir(base)).toEqual(['work']);
+  });
+
+  it('records the in-progress fileChange before the first write, and writes nothing if it cannot be recorded', async () => {
+    const ctx = fakeContext({ approvalPolicy: 'never' });
+    const seenAtRecord: boolean[] = [];
+    ctx.recordInProgress = (item) => {
+      expect(item).toMatchObject({ type: 'fileChange', id: 'call-1', status: 'inProgress' });
+      seenAtRecord.push(existsSync(path.join(work, 'hello.txt')));
+    };
+    expect((await applyPatchHandler.handle(custom(addHello), ctx)).success).toBe(true);
+    expect(seenAtRecord).toEqual([false]);
+
+    const failing = fakeContext({ approvalPolicy: 'never' });
+    failing.recordInProgress = () => {
+      throw new Error('ENOSPC: no space left on device');
+    };
+    const out = await applyPatchHandler.handle(custom(addHello.replace('hello.txt', 'never.txt')), failing);
+    expect(out).toMatchObject({ success: false });
+    expect(out.content).toContain('ENOSPC');
+    expect(existsSync(path.join(work, 'never.txt'))).toBe(false);
+    expect(failing.completed).toMatchObject([{ type: 'fileChange', status: 'failed' }]);
   });
 
   it('applies anywhere under dangerFullAccess without asking', async () => {
