@@ -17,18 +17,18 @@ function ww(over: Partial<Extract<SandboxPolicy, { type: 'workspaceWrite' }>> = 
   return { type: 'workspaceWrite', writableRoots: [], networkAccess: false, excludeSlashTmp: true, excludeTmpdirEnvVar: true, ...over };
 }
 
-function runIn(policy: SandboxPolicy, cwd: string, script: string): Promise<ExecResult> {
-  const { argv } = wrapCommand(['bash', '-c', script], { policy, cwd, env });
-  return runCommand({ argv, cwd, env, timeoutMs: 20_000 });
+function runIn(policy: SandboxPolicy, cwd: string, script: string, workdir = cwd): Promise<ExecResult> {
+  const { argv, inputFds } = wrapCommand(['bash', '-c', script], { policy, policyCwd: cwd, cwd: workdir, env });
+  return runCommand({ argv, inputFds, cwd: workdir, env, timeoutMs: 20_000 });
 }
 
 describe('wrapCommand', () => {
   it('does not wrap under dangerFullAccess', () => {
-    expect(wrapCommand(['ls'], { policy: { type: 'dangerFullAccess' }, cwd: '/', env })).toEqual({ argv: ['ls'], sandboxed: false });
+    expect(wrapCommand(['ls'], { policy: { type: 'dangerFullAccess' }, policyCwd: '/', cwd: '/', env })).toEqual({ argv: ['ls'], sandboxed: false, inputFds: [] });
   });
 
   it('builds a read-only bwrap command line without network', () => {
-    const { argv, sandboxed } = wrapCommand(['ls', '-l'], { policy: { type: 'readOnly' }, cwd: '/', env });
+    const { argv, sandboxed } = wrapCommand(['ls', '-l'], { policy: { type: 'readOnly' }, policyCwd: '/', cwd: '/', env });
     expect(sandboxed).toBe(true);
     expect(argv.slice(0, 4)).toEqual(['bwrap', '--ro-bind', '/', '/']);
     expect(argv).toContain('--unshare-net');
@@ -57,7 +57,7 @@ describe('bwrap sandbox', () => {
 
   beforeAll(async () => {
     const probe = await probeSandbox();
-    expect(probe).toEqual({ available: true });
+    expect(probe).toEqual({ available: true, containsFullAccess: true });
   });
 
   beforeEach(async () => {
@@ -158,8 +158,8 @@ describe('bwrap sandbox', () => {
     const out = outputWaiter();
     const ac = new AbortController();
     // Inside the pid namespace $! is meaningless outside, so report host pids via /proc/self.
-    const { argv } = wrapCommand(['bash', '-c', 'sleep 1000 & sleep 1000 & echo started; wait'], { policy: ww(), cwd: ws, env });
-    const pending = runCommand({ argv, cwd: ws, env, signal: ac.signal, onOutput: (_s, t) => out.push(t) });
+    const { argv, inputFds } = wrapCommand(['bash', '-c', 'sleep 1000 & sleep 1000 & echo started; wait'], { policy: ww(), policyCwd: ws, cwd: ws, env });
+    const pending = runCommand({ argv, inputFds, cwd: ws, env, signal: ac.signal, onOutput: (_s, t) => out.push(t) });
     await out.until((s) => s.includes('started'));
     const bwrapPid = await findDescendants(process.pid);
     ac.abort();
