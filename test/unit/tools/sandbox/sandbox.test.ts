@@ -39,6 +39,38 @@ describe('wrapCommand', () => {
   });
 });
 
+describe('wrapCommand arguments', () => {
+  it('takes writable roots from the policy cwd only; the command cwd is just where it starts', () => {
+    const { argv } = wrapCommand(['ls'], { policy: ww(), policyCwd: '/tmp', cwd: '/', env });
+    expect(argv.join(' ')).toContain('--bind /tmp /tmp');
+    expect(argv.filter((a) => a === '--bind')).toHaveLength(1);
+    expect(argv.join(' ')).toContain('--chdir / --');
+  });
+
+  it('drops privileges and unshares user, pid, uts and ipc; network off adds the seccomp filter on fd 3', () => {
+    const off = wrapCommand(['ls'], { policy: ww(), policyCwd: '/tmp', cwd: '/tmp', env });
+    const line = off.argv.join(' ');
+    for (const flag of ['--unshare-user', '--cap-drop ALL', '--unshare-pid', '--unshare-uts', '--unshare-ipc', '--unshare-net', '--seccomp 3']) {
+      expect(line).toContain(flag);
+    }
+    expect(line).toContain('--ro-bind /proc/sys /proc/sys');
+    expect(off.inputFds).toHaveLength(1);
+    const on = wrapCommand(['ls'], { policy: ww({ networkAccess: true }), policyCwd: '/tmp', cwd: '/tmp', env });
+    expect(on.argv).not.toContain('--unshare-net');
+    expect(on.argv).not.toContain('--seccomp');
+    expect(on.inputFds).toEqual([]);
+  });
+
+  it('contains dangerFullAccess in a full-access pid namespace only when asked', () => {
+    const contained = wrapCommand(['ls'], { policy: { type: 'dangerFullAccess' }, policyCwd: '/tmp', cwd: '/', env, containFullAccess: true });
+    expect(contained).toEqual({
+      argv: ['bwrap', '--dev-bind', '/', '/', '--proc', '/proc', '--unshare-pid', '--die-with-parent', '--chdir', '/', '--', 'ls'],
+      sandboxed: false,
+      inputFds: [],
+    });
+  });
+});
+
 describe('isLikelySandboxDenial', () => {
   it('recognises typical sandbox errors only on failure', () => {
     expect(isLikelySandboxDenial(1, 'touch: cannot touch x: Read-only file system')).toBe(true);
@@ -78,6 +110,16 @@ describe('bwrap sandbox', () => {
     const t = await runIn({ type: 'readOnly' }, ws, `echo hi > /tmp/agentd-ro-${process.pid}`);
     expect(t.exitCode).not.toBe(0);
     expect(existsSync(`/tmp/agentd-ro-${process.pid}`)).toBe(false);
+  });
+
+  it('a working directory outside the roots is readable but not writable', async () => {
+    await writeFile(path.join(outside, 'data.txt'), 'outside data');
+    const read = await runIn(ww(), ws, 'cat data.txt', outside);
+    expect(read).toMatchObject({ exitCode: 0, stdout: 'outside data' });
+    const write = await runIn(ww(), ws, 'echo x > new.txt', outside);
+    expect(write.exitCode).not.toBe(0);
+    expect(write.stderr).toMatch(/Read-only file system/);
+    expect(existsSync(path.join(outside, 'new.txt'))).toBe(false);
   });
 
   it('read-only still lets commands read', async () => {
