@@ -5,8 +5,10 @@
  * `--unshare-net` already cuts IP and abstract Unix sockets (both live in the network namespace),
  * but a Unix socket bound to a *file* is reached through the filesystem, which the sandbox shows
  * read-only, and connecting needs no write access: a Docker or D-Bus socket would be a full escape.
- * So the filter refuses `socket(AF_UNIX, …)`; `socketpair` stays allowed (it only connects the
- * process to itself, and Node, Python and libuv use it for child stdio). It also refuses io_uring,
+ * So the filter refuses `socket(AF_UNIX, …)`. Stream and seqpacket `socketpair`s stay allowed
+ * (they only connect the process to itself and cannot be reconnected; Node, Python and libuv use
+ * them for child stdio), but a datagram pair is refused: a datagram socket can `connect` or
+ * `sendto` any socket path (syslog's /dev/log, journald, sd_notify). It also refuses io_uring,
  * whose `IORING_OP_SOCKET`/`IORING_OP_CONNECT` would bypass the `socket` check.
  *
  * A syscall is interpreted per the architecture it was made for, so the program first checks the
@@ -20,6 +22,7 @@
 const BPF_LD_W_ABS = 0x20;
 const BPF_JEQ_K = 0x15;
 const BPF_JGE_K = 0x35;
+const BPF_ALU_AND_K = 0x54;
 const BPF_RET_K = 0x06;
 const SECCOMP_RET_KILL_PROCESS = 0x80000000;
 const SECCOMP_RET_ERRNO = 0x00050000;
@@ -30,10 +33,14 @@ const SECCOMP_RET_ALLOW = 0x7fff0000;
 const OFF_NR = 0;
 const OFF_ARCH = 4;
 const OFF_ARG0_LO = 16;
+const OFF_ARG1_LO = 24;
 
 const EPERM = 1;
 const ENOSYS = 38;
 const AF_UNIX = 1;
+const SOCK_DGRAM = 2;
+/** The socket type without SOCK_NONBLOCK / SOCK_CLOEXEC. */
+const SOCK_TYPE_MASK = 0xf;
 /** x86_64 marks x32-ABI syscalls with this bit in `nr`. */
 const X32_SYSCALL_BIT = 0x40000000;
 
@@ -41,6 +48,7 @@ const X32_SYSCALL_BIT = 0x40000000;
 interface ArchRules {
   audit: number;
   socket: number;
+  socketpair: number;
   /** The multiplexed socket syscall, where the ABI has one. */
   socketcall?: number;
   /** Whether this is x86_64, whose x32 numbers are refused. */
@@ -51,10 +59,10 @@ interface ArchRules {
 const IO_URING = [425, 426, 427];
 
 const ARCHES: ArchRules[] = [
-  { audit: 0xc000003e, socket: 41, x32Bit: true }, // x86_64
-  { audit: 0x40000003, socket: 359, socketcall: 102 }, // i386
-  { audit: 0xc00000b7, socket: 198 }, // aarch64
-  { audit: 0x40000028, socket: 281, socketcall: 102 }, // arm (EABI)
+  { audit: 0xc000003e, socket: 41, socketpair: 53, x32Bit: true }, // x86_64
+  { audit: 0x40000003, socket: 359, socketpair: 360, socketcall: 102 }, // i386
+  { audit: 0xc00000b7, socket: 198, socketpair: 199 }, // aarch64
+  { audit: 0x40000028, socket: 281, socketpair: 288, socketcall: 102 }, // arm (EABI)
 ];
 
 /** Node's `process.arch` values the filter supports (the native ABI of each is in ARCHES). */
@@ -79,9 +87,13 @@ function program(): Insn[] {
     if (a.x32Bit) p.push({ code: BPF_JGE_K, k: X32_SYSCALL_BIT, jt: 'enosys' });
     for (const nr of IO_URING) p.push({ code: BPF_JEQ_K, k: nr, jt: 'enosys' });
     if (a.socketcall !== undefined) p.push({ code: BPF_JEQ_K, k: a.socketcall, jt: 'eperm' });
+    p.push({ code: BPF_JEQ_K, k: a.socketpair, jt: `pair${i}` });
     p.push({ code: BPF_JEQ_K, k: a.socket, jf: 'allow' });
     p.push({ code: BPF_LD_W_ABS, k: OFF_ARG0_LO });
     p.push({ code: BPF_JEQ_K, k: AF_UNIX, jt: 'eperm', jf: 'allow' });
+    p.push({ code: BPF_LD_W_ABS, k: OFF_ARG1_LO, label: `pair${i}` });
+    p.push({ code: BPF_ALU_AND_K, k: SOCK_TYPE_MASK });
+    p.push({ code: BPF_JEQ_K, k: SOCK_DGRAM, jt: 'eperm', jf: 'allow' });
   });
   p.push({ code: BPF_RET_K, k: SECCOMP_RET_ALLOW, label: 'allow' });
   p.push({ code: BPF_RET_K, k: SECCOMP_RET_ERRNO | EPERM, label: 'eperm' });

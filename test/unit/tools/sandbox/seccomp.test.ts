@@ -30,6 +30,9 @@ def attempt(name, fn):
 attempt('unix_stream', lambda: socket.socket(socket.AF_UNIX, socket.SOCK_STREAM))
 attempt('unix_dgram', lambda: socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM))
 attempt('socketpair', lambda: socket.socketpair())
+attempt('pair_seqpacket', lambda: socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET))
+# A datagram socket can reach any socket path with sendto: refused.
+attempt('pair_dgram', lambda: socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC))
 attempt('inet', lambda: socket.socket(socket.AF_INET, socket.SOCK_STREAM))
 def raw(name, *args):
     r = libc.syscall(*args)
@@ -56,14 +59,22 @@ describe('the no-network seccomp filter', () => {
     expect(buf.readUInt16LE((n - 1) * 8) & 0x07).toBe(0x06);
   });
 
-  it('refuses Unix sockets and io_uring with network off; socketpair and other families still work', async () => {
+  it('refuses Unix sockets, datagram socketpairs and io_uring with network off; other socketpairs and families still work', async () => {
     const r = await pythonIn(ww(false), PROBES);
-    expect(r).toEqual({ unix_stream: 'EPERM', unix_dgram: 'EPERM', socketpair: 'ok', inet: 'ok', io_uring_setup: 'ENOSYS' });
+    expect(r).toEqual({
+      unix_stream: 'EPERM',
+      unix_dgram: 'EPERM',
+      socketpair: 'ok',
+      pair_seqpacket: 'ok',
+      pair_dgram: 'EPERM',
+      inet: 'ok',
+      io_uring_setup: 'ENOSYS',
+    });
   });
 
   it('is not applied when the policy grants network access', async () => {
     const r = await pythonIn(ww(true), PROBES);
-    expect(r).toMatchObject({ unix_stream: 'ok', unix_dgram: 'ok', socketpair: 'ok', inet: 'ok' });
+    expect(r).toMatchObject({ unix_stream: 'ok', unix_dgram: 'ok', socketpair: 'ok', pair_dgram: 'ok', inet: 'ok' });
     expect(r.io_uring_setup).not.toBe('ENOSYS');
   });
 
