@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { hostname } from 'node:os';
@@ -189,6 +189,40 @@ describe('network off includes Unix sockets of the host', () => {
     } finally {
       srv.server.close();
       rmrf(join(h.workspace, script));
+    }
+  });
+});
+
+describe('network off includes datagram sockets of the host (syslog, journald)', () => {
+  /** A host process bound to a datagram socket, printing what it receives. */
+  async function dgramReceiver(path: string): Promise<{ child: ChildProcess; received: () => string }> {
+    const script = `import socket, sys\ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\ns.bind(sys.argv[1])\nprint('ready', flush=True)\nwhile True:\n    print(s.recv(100).decode(), flush=True)\n`;
+    const child = spawn('python3', ['-c', script, path], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout!.setEncoding('utf8').on('data', (t: string) => (out += t));
+    expect(await pollUntil(() => out.includes('ready'), 10_000)).toBe(true);
+    return { child, received: () => out.replace('ready\n', '') };
+  }
+
+  it('a datagram socketpair cannot send to a host socket path without network access', async () => {
+    const path = `/var/tmp/agentd-dgram-${rand()}.sock`;
+    const rx = await dgramReceiver(path);
+    const sender = `import socket, sys\na, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)\na.sendto(b'INJECTED', sys.argv[1])\nprint('SENT')\n`;
+    const script = `dgram-sender-${rand()}.py`;
+    writeFileSync(join(h.workspace, script), sender);
+    try {
+      const t = await openThread(h, NEVER_WW);
+      h.mock.enqueue({ output: [execCall(`python3 ${script} ${path}`, 'call-dgram', { login: false })] }, DONE_TURN);
+      const r = await runTurn(h, t);
+      const item = completed(r.msgs, 'call-dgram');
+      expect(item.status).toBe('failed');
+      expect(item.aggregatedOutput).toMatch(/Operation not permitted/);
+      expect(item.aggregatedOutput).not.toContain('SENT');
+      await t.c.close();
+      expect(rx.received()).toBe('');
+    } finally {
+      rx.child.kill('SIGKILL');
+      rmrf(path, join(h.workspace, script));
     }
   });
 });
