@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MockOutput } from '../../src/mock/types.js';
 import { createHarness, startTurn, turnCompleted, type Harness } from '../support/harness.js';
+import { writeFifo } from '../support/fifo.js';
 import {
   execCall,
   itemEvent,
@@ -132,7 +133,7 @@ describe('parallel tool calls', () => {
     const reqFrom = h.mock.requests.length;
     const turnId = await startTurn(t.c, t.threadId, 'go');
     await t.c.waitForNotification('item/completed', (p) => p.item.id === 'exec-2', from);
-    writeFileSync(join(d.abs, 'pipe'), 'HELLO\n');
+    await writeFifo(join(d.abs, 'pipe'), 'HELLO\n');
     expect((await turnCompleted(t.c, turnId)).status).toBe('completed');
     const next = h.mock.requests[reqFrom + 1]!;
     expect(toolOutputOrder(next)).toEqual(['exec-1', 'exec-2']);
@@ -157,7 +158,7 @@ describe('parallel tool calls', () => {
     const from = t.c.messages.length;
     const turnId = await startTurn(t.c, t.threadId, 'go');
     await t.c.waitForNotification('item/started', (p) => p.item.id === 'seq-1', from);
-    writeFileSync(join(d.abs, 'pipe'), 'HELLO\n');
+    await writeFifo(join(d.abs, 'pipe'), 'HELLO\n');
     expect((await turnCompleted(t.c, turnId)).status).toBe('completed');
     const msgs = t.c.messages.slice(from);
     const idx = (method: string, id: string) => msgs.findIndex((m) => m.method === method && m.params.item.id === id);

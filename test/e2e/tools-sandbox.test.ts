@@ -272,19 +272,21 @@ describe('the workspace .git stays read-only', () => {
 });
 
 describe('interrupting a running command', () => {
-  it('kills the whole process tree (unsandboxed: pids from the command)', async () => {
+  // Full-access commands run in a pid namespace of their own, so `$!` inside is not a host pid:
+  // the tests find their processes by argv[0] (`exec -a`).
+  it('kills the whole process tree (unsandboxed)', async () => {
     const t = await openThread(h, ['approval_policy="never"', 'sandbox_mode="danger-full-access"']);
-    const pidFile = `pids-${rand()}.txt`;
-    const cmd = `sleep 1000 & echo $! > ${pidFile}; (sleep 1000; echo never) & echo $! >> ${pidFile}; echo $$ >> ${pidFile}; echo ready; wait`;
+    const marker = `agentd-marker-${rand()}`;
+    const cmd = `(exec -a ${marker} sleep 1000) & (exec -a ${marker} bash -c 'sleep 1000; echo never') & echo ready; wait`;
     // No second response: the interrupted turn never asks for one.
     h.mock.enqueue({ output: [execCall(cmd, 'call-long')] });
     const from = t.c.messages.length;
     const turnId = await startTurn(t.c, t.threadId, 'run long');
     await t.c.waitForNotification('item/started', (p) => p.item.id === 'call-long', from);
     await t.c.waitForNotification('item/commandExecution/outputDelta', (p) => p.itemId === 'call-long' && String(p.delta).includes('ready'), from);
-    const pids = readFileSync(join(h.workspace, pidFile), 'utf8').trim().split('\n').map(Number);
+    expect(await pollUntil(() => pidsWithMarker(marker).length === 2, 3000)).toBe(true);
+    const pids = pidsWithMarker(marker);
     try {
-      expect(pids).toHaveLength(3);
       expect(pids.every(isAlive)).toBe(true);
       await t.c.request('turn/interrupt', { threadId: t.threadId, turnId });
       const turn = await turnCompleted(t.c, turnId);
@@ -321,13 +323,14 @@ describe('interrupting a running command', () => {
 
   it('kills the process tree of the classic shell tool', async () => {
     const t = await openThread(h, ['approval_policy="never"', 'sandbox_mode="danger-full-access"', 'tool_style="classic"']);
-    const pidFile = `pids-${rand()}.txt`;
-    const script = `sleep 1000 & echo $! > ${pidFile}; echo $$ >> ${pidFile}; echo ready; wait`;
+    const marker = `agentd-marker-${rand()}`;
+    const script = `(exec -a ${marker} sleep 1000) & echo ready; wait`;
     h.mock.enqueue({ output: [{ type: 'function_call', name: 'shell', arguments: { command: ['bash', '-c', script], timeout_ms: 60_000 }, callId: 'call-classic' }] });
     const from = t.c.messages.length;
     const turnId = await startTurn(t.c, t.threadId, 'run long');
     await t.c.waitForNotification('item/commandExecution/outputDelta', (p) => p.itemId === 'call-classic' && String(p.delta).includes('ready'), from);
-    const pids = readFileSync(join(h.workspace, pidFile), 'utf8').trim().split('\n').map(Number);
+    expect(await pollUntil(() => pidsWithMarker(marker).length === 1, 3000)).toBe(true);
+    const pids = pidsWithMarker(marker);
     try {
       expect(pids.every(isAlive)).toBe(true);
       await t.c.request('turn/interrupt', { threadId: t.threadId, turnId });

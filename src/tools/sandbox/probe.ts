@@ -1,30 +1,59 @@
-import { runCommand } from '../shell/exec.js';
-import { BWRAP_PATH, bwrapArgs } from './wrap.js';
+import { runCommand, type ExecResult } from '../shell/exec.js';
+import { SECCOMP_ARCHES } from './seccomp.js';
+import { wrapCommand, type WrapOptions } from './wrap.js';
 
 /** Whether commands can be sandboxed here, and why not. */
 export interface SandboxProbe {
+  /** Whether the restricting sandboxes (`readOnly`, `workspaceWrite`) can run a command. */
   available: boolean;
   reason?: string;
+  /**
+   * Whether `dangerFullAccess` commands can run in a pid namespace that dies with the daemon
+   * (`WrapOptions.containFullAccess`). Absent means no: they run as plain process groups.
+   */
+  containsFullAccess?: boolean;
 }
+
+/** How long one probe run may take before it counts as failed. */
+export const PROBE_TIMEOUT_MS = 10_000;
 
 let cached: Promise<SandboxProbe> | null = null;
 
-async function probe(): Promise<SandboxProbe> {
-  const cwd = '/';
-  const argv = [BWRAP_PATH, ...bwrapArgs({ type: 'readOnly' }, cwd, {}), '--', 'true'];
-  const r = await runCommand({ argv, cwd, env: process.env, timeoutMs: 10_000 });
-  if (r.spawnError !== undefined) return { available: false, reason: `bubblewrap (bwrap) is not installed: ${r.spawnError}` };
-  if (r.exitCode === 0) return { available: true };
+/** Runs `true` wrapped exactly as a real command with these options would be. */
+function runWrapped(opts: Omit<WrapOptions, 'env'>, timeoutMs: number): Promise<ExecResult> {
+  const env = process.env;
+  const { argv, inputFds } = wrapCommand(['true'], { ...opts, env });
+  return runCommand({ argv, cwd: opts.cwd, env, timeoutMs, inputFds });
+}
+
+function failure(r: ExecResult): string {
+  if (r.spawnError !== undefined) return `bubblewrap (bwrap) is not installed: ${r.spawnError}`;
   const detail = r.aggregated.trim() || (r.timedOut ? 'timed out' : `exit code ${r.exitCode ?? r.signal}`);
-  return { available: false, reason: `bubblewrap could not start a sandbox: ${detail}` };
+  return `bubblewrap could not start a sandbox: ${detail}`;
+}
+
+async function probe(timeoutMs: number): Promise<SandboxProbe> {
+  if (!SECCOMP_ARCHES.includes(process.arch)) {
+    return { available: false, reason: `no seccomp filter for this architecture (${process.arch}); the sandbox supports x64 and arm64` };
+  }
+  // The restricting run uses every feature a real command can: a user namespace without
+  // capabilities, the pid/uts/ipc/net namespaces and the seccomp filter fed through fd 3.
+  const [restricted, full] = await Promise.all([
+    runWrapped({ policy: { type: 'readOnly' }, policyCwd: '/', cwd: '/' }, timeoutMs),
+    runWrapped({ policy: { type: 'dangerFullAccess' }, policyCwd: '/', cwd: '/', containFullAccess: true }, timeoutMs),
+  ]);
+  const containsFullAccess = full.exitCode === 0;
+  if (restricted.exitCode === 0) return { available: true, containsFullAccess };
+  return { available: false, reason: failure(restricted), containsFullAccess };
 }
 
 /**
- * Checks once per process that bwrap exists and can run `true` in a read-only sandbox (it can be
- * installed yet unusable, e.g. without user namespaces in a container).
+ * Checks once per process that bwrap exists and can run `true` with the arguments real commands
+ * get (it can be installed yet unusable, e.g. without user namespaces in a container). A machine
+ * where that fails reports the sandbox unavailable instead of failing every command.
  */
-export function probeSandbox(): Promise<SandboxProbe> {
-  cached ??= probe();
+export function probeSandbox(timeoutMs = PROBE_TIMEOUT_MS): Promise<SandboxProbe> {
+  cached ??= probe(timeoutMs);
   return cached;
 }
 

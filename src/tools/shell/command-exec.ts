@@ -30,14 +30,20 @@ export class SandboxUnavailableError extends Error {
  */
 export async function execStandalone(opts: StandaloneExecOptions): Promise<{ exitCode: number; stdout: string; stderr: string }> {
   if (opts.command.length === 0) throw new Error('command must not be empty');
-  if (policyNeedsSandbox(opts.sandboxPolicy)) {
-    const probe = await (opts.probe ?? probeSandbox)();
-    if (!probe.available) throw new SandboxUnavailableError(probe.reason);
-  }
+  const probe = await (opts.probe ?? probeSandbox)();
+  if (policyNeedsSandbox(opts.sandboxPolicy) && !probe.available) throw new SandboxUnavailableError(probe.reason);
   const env = { ...defaultCommandEnv(), ...opts.env };
-  const { argv } = wrapCommand(opts.command, { policy: opts.sandboxPolicy, cwd: opts.cwd, env });
+  // No thread here: the request's cwd is both the policy's cwd and the command's.
+  const { argv, inputFds } = wrapCommand(opts.command, {
+    policy: opts.sandboxPolicy,
+    policyCwd: opts.cwd,
+    cwd: opts.cwd,
+    env,
+    containFullAccess: probe.containsFullAccess === true,
+  });
   const r = await runCommand({
     argv,
+    inputFds,
     cwd: opts.cwd,
     env,
     ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),

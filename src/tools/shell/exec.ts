@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import { StringDecoder } from 'node:string_decoder';
+import { feedInputFds, inputFdStdio } from '../sandbox/input-fds.js';
 import { HeadTailBuffer } from './output-buffer.js';
 import { killProcessGroup, registerProcessGroup, signalProcessGroup, unregisterProcessGroup } from './process-group.js';
 
@@ -31,6 +32,8 @@ export interface RunCommandOptions {
   stdin?: string;
   /** Overrides KILL_GRACE_MS (tests). */
   killGraceMs?: number;
+  /** Fed to the process through fds 3, 4, … (`WrappedCommand.inputFds`: bwrap's seccomp filter). */
+  inputFds?: readonly Uint8Array[];
 }
 
 /** How a command ended. Output fields are bounded copies (head + tail). */
@@ -91,8 +94,9 @@ export function runCommand(opts: RunCommandOptions): Promise<ExecResult> {
       cwd: opts.cwd,
       env: opts.env,
       detached: true,
-      stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe', ...inputFdStdio(opts.inputFds)],
     });
+    feedInputFds(child, opts.inputFds);
     const pgid = child.pid;
     if (pgid !== undefined) registerProcessGroup(pgid);
 

@@ -121,6 +121,7 @@ export function createShellHandlers(runtime: ShellRuntime = new ShellRuntime()):
         async (plan) => {
           const r = await runCommand({
             argv: plan.argv,
+            inputFds: plan.inputFds,
             cwd: plan.cwd,
             env: plan.env,
             timeoutMs,
@@ -174,6 +175,7 @@ export function createShellHandlers(runtime: ShellRuntime = new ShellRuntime()):
         async (plan) => {
           const poll = await ctx.processes.start({
             argv: plan.argv,
+            inputFds: plan.inputFds,
             cwd: plan.cwd,
             env: plan.env,
             yieldMs: a.yield_time_ms ?? DEFAULT_EXEC_YIELD_MS,

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
+import { feedInputFds, inputFdStdio } from '../sandbox/input-fds.js';
 import { HeadTailBuffer } from './output-buffer.js';
 import { KILL_GRACE_MS, OUTPUT_BUFFER_CHARS, PIPE_DRAIN_TIMEOUT_MS } from './exec.js';
 import { killProcessGroup, registerProcessGroup, signalProcessGroup, unregisterProcessGroup } from './process-group.js';
@@ -36,6 +37,8 @@ export interface SessionStartOptions {
   signal?: AbortSignal;
   /** Receives output as it arrives during this poll. */
   onOutput?(text: string): void;
+  /** Fed to the process through fds 3, 4, … (`WrappedCommand.inputFds`: bwrap's seccomp filter). */
+  inputFds?: readonly Uint8Array[];
 }
 
 /** Thrown by `write` for an id that is unknown or whose process is gone. */
@@ -143,8 +146,9 @@ export class ProcessSessionManager {
       cwd: opts.cwd,
       env: opts.env,
       detached: true,
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe', ...inputFdStdio(opts.inputFds)],
     });
+    feedInputFds(child, opts.inputFds);
     const pgid = child.pid;
     if (pgid !== undefined) registerProcessGroup(pgid);
     let markDone!: () => void;

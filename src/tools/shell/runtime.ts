@@ -1,14 +1,16 @@
 import type { CommandAction, TurnItem } from '../../core/items.js';
-import { TurnAbortedError, type ApprovalDecision, type ToolContext } from '../types.js';
+import { TurnAbortedError, type ApprovalDecision, type SandboxPolicy, type ToolContext } from '../types.js';
 import { decideCommandApproval, decideRetryAfterDenial } from '../approval/decide.js';
 import { isLikelySandboxDenial } from '../sandbox/denial.js';
 import { probeSandbox, type SandboxProbe } from '../sandbox/probe.js';
 import { policyNeedsSandbox, wrapCommand } from '../sandbox/wrap.js';
 import { canonicalCommand, displayCommand, parseCommandActions } from './command-parse.js';
 
-/** How one attempt is to be run. `argv` is already sandbox-wrapped when `sandboxed`. */
+/** How one attempt is to be run. `argv` is already wrapped (bwrap) when it should be. */
 export interface AttemptPlan {
   argv: string[];
+  /** Pass to the spawner (`RunCommandOptions.inputFds`): bwrap reads its seccomp filter from them. */
+  inputFds: Buffer[];
   sandboxed: boolean;
   cwd: string;
   env: NodeJS.ProcessEnv;
@@ -56,6 +58,7 @@ export interface ShellRuntimeOptions {
 /** Message to the model when the user declines a command. */
 export const DECLINED_MESSAGE = 'exec command rejected by user';
 const RETRY_REASON = 'command failed in the sandbox; retry without it?';
+const FULL_ACCESS: SandboxPolicy = { type: 'dangerFullAccess' };
 
 /** The default command environment: the daemon's, made non-interactive (no pagers, no colours). */
 export function defaultCommandEnv(): NodeJS.ProcessEnv {
@@ -124,13 +127,22 @@ export class ShellRuntime {
       }
     }
 
-    const run = (inSandbox: boolean): Promise<R> => {
+    // Writable roots come from the thread (ctx.cwd), never from the command's workdir (req.cwd).
+    // An unsandboxed attempt still runs in bwrap's pid namespace when bwrap works, so it dies
+    // with the daemon even on SIGKILL.
+    const run = async (inSandbox: boolean): Promise<R> => {
       const env = this.env();
-      const argv = inSandbox
-        ? wrapCommand(req.argv, { policy: ctx.sandboxPolicy, cwd: req.cwd, env }).argv
-        : req.argv;
+      const containFullAccess = !inSandbox && (await this.probe()).containsFullAccess === true;
+      const wrapped = wrapCommand(req.argv, {
+        policy: inSandbox ? ctx.sandboxPolicy : FULL_ACCESS,
+        policyCwd: ctx.cwd,
+        cwd: req.cwd,
+        env,
+        containFullAccess,
+      });
       return attempt({
-        argv,
+        argv: wrapped.argv,
+        inputFds: wrapped.inputFds,
         sandboxed: inSandbox,
         cwd: req.cwd,
         env,

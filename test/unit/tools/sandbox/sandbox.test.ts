@@ -17,18 +17,18 @@ function ww(over: Partial<Extract<SandboxPolicy, { type: 'workspaceWrite' }>> = 
   return { type: 'workspaceWrite', writableRoots: [], networkAccess: false, excludeSlashTmp: true, excludeTmpdirEnvVar: true, ...over };
 }
 
-function runIn(policy: SandboxPolicy, cwd: string, script: string): Promise<ExecResult> {
-  const { argv } = wrapCommand(['bash', '-c', script], { policy, cwd, env });
-  return runCommand({ argv, cwd, env, timeoutMs: 20_000 });
+function runIn(policy: SandboxPolicy, cwd: string, script: string, workdir = cwd): Promise<ExecResult> {
+  const { argv, inputFds } = wrapCommand(['bash', '-c', script], { policy, policyCwd: cwd, cwd: workdir, env });
+  return runCommand({ argv, inputFds, cwd: workdir, env, timeoutMs: 20_000 });
 }
 
 describe('wrapCommand', () => {
   it('does not wrap under dangerFullAccess', () => {
-    expect(wrapCommand(['ls'], { policy: { type: 'dangerFullAccess' }, cwd: '/', env })).toEqual({ argv: ['ls'], sandboxed: false });
+    expect(wrapCommand(['ls'], { policy: { type: 'dangerFullAccess' }, policyCwd: '/', cwd: '/', env })).toEqual({ argv: ['ls'], sandboxed: false, inputFds: [] });
   });
 
   it('builds a read-only bwrap command line without network', () => {
-    const { argv, sandboxed } = wrapCommand(['ls', '-l'], { policy: { type: 'readOnly' }, cwd: '/', env });
+    const { argv, sandboxed } = wrapCommand(['ls', '-l'], { policy: { type: 'readOnly' }, policyCwd: '/', cwd: '/', env });
     expect(sandboxed).toBe(true);
     expect(argv.slice(0, 4)).toEqual(['bwrap', '--ro-bind', '/', '/']);
     expect(argv).toContain('--unshare-net');
@@ -36,6 +36,38 @@ describe('wrapCommand', () => {
     expect(argv).toContain('--die-with-parent');
     expect(argv).not.toContain('--bind');
     expect(argv.slice(-3)).toEqual(['--', 'ls', '-l']);
+  });
+});
+
+describe('wrapCommand arguments', () => {
+  it('takes writable roots from the policy cwd only; the command cwd is just where it starts', () => {
+    const { argv } = wrapCommand(['ls'], { policy: ww(), policyCwd: '/tmp', cwd: '/', env });
+    expect(argv.join(' ')).toContain('--bind /tmp /tmp');
+    expect(argv.filter((a) => a === '--bind')).toHaveLength(1);
+    expect(argv.join(' ')).toContain('--chdir / --');
+  });
+
+  it('drops privileges and unshares user, pid, uts and ipc; network off adds the seccomp filter on fd 3', () => {
+    const off = wrapCommand(['ls'], { policy: ww(), policyCwd: '/tmp', cwd: '/tmp', env });
+    const line = off.argv.join(' ');
+    for (const flag of ['--unshare-user', '--cap-drop ALL', '--unshare-pid', '--unshare-uts', '--unshare-ipc', '--unshare-net', '--seccomp 3']) {
+      expect(line).toContain(flag);
+    }
+    expect(line).toContain('--ro-bind /proc/sys /proc/sys');
+    expect(off.inputFds).toHaveLength(1);
+    const on = wrapCommand(['ls'], { policy: ww({ networkAccess: true }), policyCwd: '/tmp', cwd: '/tmp', env });
+    expect(on.argv).not.toContain('--unshare-net');
+    expect(on.argv).not.toContain('--seccomp');
+    expect(on.inputFds).toEqual([]);
+  });
+
+  it('contains dangerFullAccess in a full-access pid namespace only when asked', () => {
+    const contained = wrapCommand(['ls'], { policy: { type: 'dangerFullAccess' }, policyCwd: '/tmp', cwd: '/', env, containFullAccess: true });
+    expect(contained).toEqual({
+      argv: ['bwrap', '--dev-bind', '/', '/', '--proc', '/proc', '--unshare-pid', '--die-with-parent', '--chdir', '/', '--', 'ls'],
+      sandboxed: false,
+      inputFds: [],
+    });
   });
 });
 
@@ -57,7 +89,7 @@ describe('bwrap sandbox', () => {
 
   beforeAll(async () => {
     const probe = await probeSandbox();
-    expect(probe).toEqual({ available: true });
+    expect(probe).toEqual({ available: true, containsFullAccess: true });
   });
 
   beforeEach(async () => {
@@ -78,6 +110,16 @@ describe('bwrap sandbox', () => {
     const t = await runIn({ type: 'readOnly' }, ws, `echo hi > /tmp/agentd-ro-${process.pid}`);
     expect(t.exitCode).not.toBe(0);
     expect(existsSync(`/tmp/agentd-ro-${process.pid}`)).toBe(false);
+  });
+
+  it('a working directory outside the roots is readable but not writable', async () => {
+    await writeFile(path.join(outside, 'data.txt'), 'outside data');
+    const read = await runIn(ww(), ws, 'cat data.txt', outside);
+    expect(read).toMatchObject({ exitCode: 0, stdout: 'outside data' });
+    const write = await runIn(ww(), ws, 'echo x > new.txt', outside);
+    expect(write.exitCode).not.toBe(0);
+    expect(write.stderr).toMatch(/Read-only file system/);
+    expect(existsSync(path.join(outside, 'new.txt'))).toBe(false);
   });
 
   it('read-only still lets commands read', async () => {
@@ -158,8 +200,8 @@ describe('bwrap sandbox', () => {
     const out = outputWaiter();
     const ac = new AbortController();
     // Inside the pid namespace $! is meaningless outside, so report host pids via /proc/self.
-    const { argv } = wrapCommand(['bash', '-c', 'sleep 1000 & sleep 1000 & echo started; wait'], { policy: ww(), cwd: ws, env });
-    const pending = runCommand({ argv, cwd: ws, env, signal: ac.signal, onOutput: (_s, t) => out.push(t) });
+    const { argv, inputFds } = wrapCommand(['bash', '-c', 'sleep 1000 & sleep 1000 & echo started; wait'], { policy: ww(), policyCwd: ws, cwd: ws, env });
+    const pending = runCommand({ argv, inputFds, cwd: ws, env, signal: ac.signal, onOutput: (_s, t) => out.push(t) });
     await out.until((s) => s.includes('started'));
     const bwrapPid = await findDescendants(process.pid);
     ac.abort();

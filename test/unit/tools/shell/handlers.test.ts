@@ -7,6 +7,7 @@ import { defaultCommandEnv, ShellRuntime } from '../../../../src/tools/shell/run
 import { shellToolSpecs } from '../../../../src/tools/shell/specs.js';
 import { TurnAbortedError, type SandboxPolicy } from '../../../../src/tools/types.js';
 import { call, fakeContext, killFakeContextProcesses } from './fake-context.js';
+import { pidsWithMarker, pollUntil, rand } from '../../../support/tool-turns.js';
 import { outputWaiter, tempDir, waitGone } from './helpers.js';
 
 const ww: SandboxPolicy = { type: 'workspaceWrite', writableRoots: [], networkAccess: false, excludeSlashTmp: true, excludeTmpdirEnvVar: true };
@@ -123,17 +124,22 @@ describe('shell tool handlers', () => {
     const waiter = outputWaiter();
     const ctx = fakeContext({ cwd: dir, sandboxPolicy: ww, approvalPolicy: 'never', onDelta: (t) => waiter.push(t) });
     const started = Date.now();
+    // Full-access commands run in a pid namespace of their own, so `$!` is not a host pid: find
+    // the sleep by its argv[0] instead.
+    const marker = `agentd-marker-${rand()}`;
     const pending = h.shell.handle(
-      call('shell', { command: ['bash', '-c', 'sleep 1000 & echo $!; wait'], timeout_ms: 600_000 }),
+      call('shell', { command: ['bash', '-c', `(exec -a ${marker} sleep 1000) & echo started; wait`], timeout_ms: 600_000 }),
       { ...ctx, sandboxPolicy: { type: 'dangerFullAccess' } },
     );
-    const text = await waiter.until((s) => s.includes('\n'));
+    await waiter.until((s) => s.includes('started'));
+    expect(await pollUntil(() => pidsWithMarker(marker).length === 1)).toBe(true);
+    const pids = pidsWithMarker(marker);
     ctx.controller.abort();
     const out = await pending;
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(out.success).toBe(false);
     expect(ctx.completed[0]).toMatchObject({ status: 'failed' });
-    expect(await waitGone([Number(text.trim())])).toEqual([]);
+    expect(await waitGone(pids)).toEqual([]);
   });
 
   it('exec_command returns Codex-style text and a session for write_stdin', async () => {
