@@ -40,13 +40,13 @@ export function writerPolicy(opts: SandboxedCommitOptions): { policy: SandboxPol
  * The writer's argv inside the sandbox. The only call into the sandbox wrapper, kept apart so a
  * change of `wrapCommand`'s options (or extra descriptors it needs passed) is adapted here.
  */
-export function writerCommand(opts: SandboxedCommitOptions): { argv: string[]; env: NodeJS.ProcessEnv } {
+export function writerCommand(opts: SandboxedCommitOptions): { argv: string[]; env: NodeJS.ProcessEnv; inputFds: Buffer[] } {
   const { policy, cwd } = writerPolicy(opts);
   // Only what the wrapper consults: PATH to find bwrap, TMPDIR for the roots (as the path check).
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
   if (process.env.TMPDIR) env.TMPDIR = process.env.TMPDIR;
-  const wrapped = wrapCommand([process.execPath, '-e', WRITER_SCRIPT], { policy, cwd, env });
-  return { argv: wrapped.argv, env };
+  const wrapped = wrapCommand([process.execPath, '-e', WRITER_SCRIPT], { policy, policyCwd: cwd, cwd, env });
+  return { argv: wrapped.argv, env, inputFds: wrapped.inputFds };
 }
 
 /**
@@ -58,8 +58,8 @@ export function writerCommand(opts: SandboxedCommitOptions): { argv: string[]; e
  */
 export async function commitPatchSandboxed(plan: PatchPlan, opts: SandboxedCommitOptions): Promise<void> {
   const { ops } = writeOps(plan);
-  const { argv, env } = writerCommand(opts);
-  const r = await runCommand({ argv, cwd: '/', env, stdin: JSON.stringify(ops), timeoutMs: WRITER_TIMEOUT_MS });
+  const { argv, env, inputFds } = writerCommand(opts);
+  const r = await runCommand({ argv, cwd: '/', env, inputFds, stdin: JSON.stringify(ops), timeoutMs: WRITER_TIMEOUT_MS });
   const results = r.stdout
     .split('\n')
     .filter((l) => l.startsWith('{'))
