@@ -340,7 +340,9 @@ export class Session {
 
   private async requestApproval(active: ActiveTurn, req: ApprovalRequest): Promise<ApprovalDecision> {
     if (active.signal.aborted) return 'cancel';
-    if (this.state.isApprovedForSession(req.sessionKeys)) return 'accept';
+    // A retry without the sandbox is never answered from the session's approvals.
+    const alwaysAsk = req.kind === 'command' && req.alwaysAsk === true;
+    if (!alwaysAsk && this.state.isApprovedForSession(req.kind, req.sessionKeys)) return 'accept';
     const requestId = req.itemId;
     const startedAtMs = this.services.now();
     const waiter = active.state.insertApproval(requestId, req, startedAtMs);
@@ -348,7 +350,7 @@ export class Session {
     this.emit({ type: 'approval_requested', turnId: active.turnId, requestId, startedAtMs, request: req });
     const decision = await waiter.decision.promise;
     active.state.takeApproval(requestId);
-    if (decision === 'acceptForSession') this.state.recordApprovedForSession(req.sessionKeys);
+    if (decision === 'acceptForSession') this.state.recordApprovedForSession(req.kind, req.sessionKeys);
     this.emit({ type: 'approval_resolved', turnId: active.turnId, requestId, decision });
     this.emit({ type: 'status_changed', status: this.status() });
     return decision;

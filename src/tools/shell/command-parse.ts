@@ -27,7 +27,7 @@ export function displayCommand(argv: string[]): string {
   return extractShellScript(argv)?.script ?? joinShellWords(argv);
 }
 
-/** A stable key for "this exact command" (what `acceptForSession` remembers). */
+/** The argv as one command line, quoted so a shell would split it back into the same words. */
 export function canonicalCommand(argv: string[]): string {
   return joinShellWords(argv);
 }
