@@ -522,6 +522,40 @@ describe('a session approval of a sandboxed run never approves a run without the
     }
     await t.c.close();
   });
+  it('acceptForSession on the retry covers later escalations of that command, never a later retry', async () => {
+    const t = await openThread(h, UNTRUSTED);
+    const asked = answer(t, 'accept', 'acceptForSession', 'decline', 'accept', 'decline');
+    const dir = outsideDir();
+    const target = join(dir, 'escaped.txt');
+    const cmd = `touch ${target}`;
+    h.mock.enqueue(
+      { output: [execCall(cmd, 'call-first')] },
+      { output: [execCall(cmd, 'call-escalated', { sandbox_permissions: 'require_escalated' })] },
+      { output: [execCall(`rm ${target} && ${cmd}`, 'call-other')] },
+      DONE_TURN,
+    );
+    try {
+      const r = await runTurn(h, t);
+      expect(r.turn.status).toBe('completed');
+      // call-first: its question, then the retry (acceptForSession); call-escalated: not asked;
+      // call-other is another command: asked, declined.
+      expect(asked.map((a) => a.params.itemId)).toEqual(['call-first', 'call-first', 'call-other']);
+      expect(itemEvent(r.msgs, 'completed', 'call-escalated')).toMatchObject({ status: 'completed', exitCode: 0 });
+      expect(existsSync(target)).toBe(true);
+      rmrf(target);
+      // A later sandboxed run of the same command, denied again: its retry is asked again.
+      h.mock.enqueue({ output: [execCall(cmd, 'call-again')] }, DONE_TURN);
+      const before = asked.length;
+      const r2 = await runTurn(h, t);
+      expect(r2.turn.status).toBe('completed');
+      expect(asked.slice(before).map((a) => a.params.itemId)).toEqual(['call-again', 'call-again']);
+      expect(asked[asked.length - 1]!.params.reason).toMatch(/without the sandbox/);
+      expect(existsSync(target)).toBe(false);
+    } finally {
+      rmrf(dir);
+    }
+    await t.c.close();
+  });
 });
 
 describe('known-safe commands under untrusted', () => {

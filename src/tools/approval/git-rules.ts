@@ -20,7 +20,7 @@ const REVISION_AND_DIFF: OptionTable = {
     'ignore-all-space', 'ignore-blank-lines', 'patch-with-stat', 'topo-order', 'date-order', 'left-right',
     'cherry-pick', 'boundary', 'no-decorate', 'quiet', 'exit-code', 'check', 'minimal', 'histogram', 'patience',
     'full-history', 'simplify-by-decoration', 'regexp-ignore-case', 'all-match', 'invert-grep', 'no-renames',
-    'no-prefix', 'text', 'function-context', 'compact-summary', 'name-rev', 'source', 'use-mailmap', 'merge',
+    'no-prefix', 'text', 'function-context', 'compact-summary', 'source', 'use-mailmap', 'merge',
     'remerge-diff', 'ancestry-path', 'dirstat', 'cc', 'combined-all-paths',
   ],
   longWithArg: [
@@ -69,7 +69,7 @@ const SUBCOMMANDS: Readonly<Record<string, { table: OptionTable; operands?: (opt
   branch: {
     table: {
       flags: 'arlv',
-      long: ['all', 'remotes', 'list', 'verbose', 'show-current', 'no-color', 'ignore-case', 'omit-empty'],
+      long: ['all', 'remotes', 'list', 'verbose', 'show-current', 'no-color', 'ignore-case'],
       longWithArg: ['sort', 'format', 'contains', 'no-contains', 'merged', 'no-merged', 'points-at'],
       longWithOptionalArg: ['color', 'abbrev', 'column'],
     },

@@ -46,7 +46,7 @@ const grep: ProgramRule = {
 /** ripgrep: without `--pre`/`--pre-glob` (run a program per file), `-z`/`--search-zip` (run decompressors), `--hostname-bin`. */
 const rg: ProgramRule = {
   options: {
-    flags: 'nNiISsFwxvlcoqLHuU0pb.',
+    flags: 'nNiISsFwxvlcoqLHuU0pbPa.',
     withArg: 'egtTABCmjMdEfr',
     long: [
       'line-number', 'no-line-number', 'ignore-case', 'smart-case', 'case-sensitive', 'fixed-strings', 'word-regexp',
@@ -71,7 +71,7 @@ const rg: ProgramRule = {
 /** GNU sed: only printing a line or a range (`sed -n 5p`, `sed -n 1,20p`). */
 const sed: ProgramRule = {
   options: {
-    flags: 'nEsuz',
+    flags: 'nErsuz',
     withArg: 'e',
     long: ['quiet', 'silent', 'regexp-extended', 'separate', 'unbuffered', 'null-data', 'posix', 'sandbox'],
     longWithArg: ['expression'],
@@ -309,6 +309,8 @@ const tree: ProgramRule = {
     argOptionsStandAlone: true,
     long: ['noreport', 'dirsfirst', 'prune', 'du', 'si', 'inodes', 'device', 'matchdirs', 'ignore-case'],
   },
+  // Not every tree ends its options at `--`: an operand that looks like an option is refused.
+  check: (p) => p.operands.every((o) => !o.startsWith('-')),
 };
 
 /** Programs whose options and operands are checked by a table. */

@@ -123,6 +123,7 @@ describe('isKnownSafeCommand reads options the way the program does', () => {
     ['tree -o writes a file', ['tree', '-o', 'out']],
     ['tree -o inside a cluster after -L', ['tree', '-Lo', '2', 'out']],
     ['printf -v', ['printf', '-v', 'x', 'y']],
+    ['tree -o behind --, for a tree that does not end options there', ['tree', '--', '-o', 'out']],
     ['an option value that is an option', ['head', '-n', '--output=x']],
     ['an unknown option of cat', ['cat', '--frobnicate', 'x']],
     ['a program given by path', ['/usr/bin/ls']],
