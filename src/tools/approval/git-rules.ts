@@ -4,7 +4,7 @@ import { isParseFailure, parseOptions, type OptionTable } from './getopt.js';
  * Read-only git: one of a few subcommands, with no global option before it (`-c`, `-C`,
  * `--exec-path`, `--git-dir` could run or redirect anything) and only listed options after it.
  * Refused on purpose: `--output` (writes a file), `--ext-diff`/`--textconv` (run configured
- * programs), `--show-signature` (runs gpg), abbreviated long options.
+ * programs), `--show-signature` and `%G` formats (run gpg), abbreviated long options.
  */
 
 /** Options shared by `log`, `show` and `diff` (revision walking and diff output). */
@@ -87,5 +87,6 @@ export function isSafeGit(args: readonly string[]): boolean {
   const parsed = parseOptions(rest, rule.table);
   if (isParseFailure(parsed)) return false;
   if (parsed.operands.length > 0 && rule.operands && !rule.operands(parsed.options.map((o) => o.name))) return false;
-  return true;
+  // `%G?`, `%GS`, … in a format verify signatures, which runs gpg, as `--show-signature` does.
+  return !parsed.options.some((o) => (o.name === '--format' || o.name === '--pretty') && o.value?.includes('%G'));
 }

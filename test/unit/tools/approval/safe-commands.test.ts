@@ -113,6 +113,7 @@ describe('isKnownSafeCommand reads options the way the program does', () => {
     ['an abbreviation of git diff --output', ['git', 'diff', '--outp=/tmp/x']],
     ['git diff --ext-diff', ['git', 'diff', '--ext-diff']],
     ['git log --show-signature runs gpg', ['git', 'log', '--show-signature']],
+    ['git log with a signature placeholder runs gpg', ['git', 'log', '--format=%h %G?']],
     ['git with a global option', ['git', '--git-dir=/x', 'status']],
     ['git branch creating a branch after a listing option', ['git', 'branch', '-v', 'new']],
     ['sed -i after the file', ['sed', '-n', '1p', 'x', '-i']],
