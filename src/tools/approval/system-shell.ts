@@ -12,6 +12,15 @@ export const SYSTEM_SHELLS: ReadonlySet<string> = new Set([
 /** Names a shell may be given by without a path (`["bash", "-lc", …]`). */
 const BARE_SHELL_NAMES: ReadonlySet<string> = new Set(['bash', 'sh', 'dash', 'zsh']);
 
+function isFile(p: string): boolean {
+  try {
+    return statSync(p, { throwIfNoEntry: false })?.isFile() ?? false;
+  } catch {
+    // EACCES, ENOTDIR, …: not found here, as execvp would go on to the next directory.
+    return false;
+  }
+}
+
 /**
  * Finds a bare program name the way `execvp` would on `pathEnv`; null when an entry before the
  * hit is not absolute (it would be looked up relative to the command's working directory).
@@ -20,11 +29,7 @@ export function resolveOnPath(name: string, pathEnv: string | undefined = proces
   for (const dir of (pathEnv ?? '').split(':')) {
     if (!path.isAbsolute(dir)) return null;
     const candidate = path.join(dir, name);
-    try {
-      if (statSync(candidate).isFile()) return candidate;
-    } catch {
-      // Not in this directory: keep looking.
-    }
+    if (isFile(candidate)) return candidate;
   }
   return null;
 }
