@@ -266,7 +266,9 @@ export class TurnRunner implements TurnRunnerHandle {
   private async requestApproval(req: ApprovalRequest): Promise<ApprovalDecision> {
     const { host, active } = this;
     if (active.signal.aborted) return 'cancel';
-    if (host.state.isApprovedForSession(req.sessionKeys)) return 'accept';
+    // A retry without the sandbox is never answered from the session's approvals.
+    const alwaysAsk = req.kind === 'command' && req.alwaysAsk === true;
+    if (!alwaysAsk && host.state.isApprovedForSession(req.kind, req.sessionKeys)) return 'accept';
     const requestId = req.itemId;
     const startedAtMs = host.services.now();
     const waiter = active.state.insertApproval(requestId, req, startedAtMs);
@@ -274,7 +276,7 @@ export class TurnRunner implements TurnRunnerHandle {
     host.emit({ type: 'approval_requested', turnId: active.turnId, requestId, startedAtMs, request: req });
     const decision = await waiter.decision.promise;
     active.state.takeApproval(requestId);
-    if (decision === 'acceptForSession') host.state.recordApprovedForSession(req.sessionKeys);
+    if (decision === 'acceptForSession') host.state.recordApprovedForSession(req.kind, req.sessionKeys);
     host.emit({ type: 'approval_resolved', turnId: active.turnId, requestId, decision });
     host.emit({ type: 'status_changed', status: host.status() });
     return decision;

@@ -29,8 +29,10 @@ export type ApprovalRequest =
       cwd: string;
       commandActions: CommandAction[];
       reason?: string | null;
-      /** e.g. the canonical command line; a later call with the same key is approved at once. */
+      /** What the command is and how it will run; a later call with the same keys is approved at once. */
       sessionKeys: string[];
+      /** Ask the client even when the keys were approved for the session (`acceptForSession` still records them). */
+      alwaysAsk?: boolean;
     }
   | {
       kind: 'fileChange';

@@ -1,5 +1,5 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, startTurn, turnCompleted, type Harness } from '../support/harness.js';
 import {
@@ -451,6 +451,145 @@ describe('approval policies (workspace-write)', () => {
     } finally {
       rmrf(dir);
     }
+    await t.c.close();
+  });
+});
+
+describe('a session approval of a sandboxed run never approves a run without the sandbox', () => {
+  it('acceptForSession on a command that is then denied by the sandbox: the retry is asked on its own', async () => {
+    const t = await openThread(h, UNTRUSTED);
+    const asked = answer(t, 'acceptForSession', 'decline');
+    const dir = outsideDir();
+    const target = join(dir, 'escaped.txt');
+    h.mock.enqueue({ output: [execCall(`touch ${target}`, 'call-retry')] }, DONE_TURN);
+    try {
+      const r = await runTurn(h, t);
+      expect(r.turn.status).toBe('completed');
+      expect(asked.map((a) => a.params.itemId)).toEqual(['call-retry', 'call-retry']);
+      expect(asked[1]!.params.reason).toMatch(/without the sandbox/);
+      expect(existsSync(target)).toBe(false);
+      expect(itemEvent(r.msgs, 'completed', 'call-retry').aggregatedOutput).toMatch(/read-only file system/i);
+    } finally {
+      rmrf(dir);
+    }
+    await t.c.close();
+  });
+
+  it('a command approved for the session that later fails in the sandbox: the retry reaches the client', async () => {
+    const t = await openThread(h, UNTRUSTED);
+    const asked = answer(t, 'acceptForSession', 'decline');
+    const dir = outsideDir();
+    const target = join(dir, 'escaped.txt');
+    const marker = `armed-${rand()}`;
+    // The same command twice: harmless the first time, then it writes outside the workspace.
+    const cmd = `if [ -e ${marker} ]; then touch ${target}; else touch ${marker}; fi`;
+    h.mock.enqueue({ output: [execCall(cmd, 'call-arm')] }, { output: [execCall(cmd, 'call-fire')] }, DONE_TURN);
+    try {
+      const r = await runTurn(h, t);
+      expect(r.turn.status).toBe('completed');
+      // The second call's sandboxed run needs no question; its retry without the sandbox does.
+      expect(asked.map((a) => a.params.itemId)).toEqual(['call-arm', 'call-fire']);
+      expect(asked[1]!.params.reason).toMatch(/without the sandbox/);
+      expect(existsSync(join(h.workspace, marker))).toBe(true);
+      expect(existsSync(target)).toBe(false);
+      expect(itemEvent(r.msgs, 'completed', 'call-fire').status).toBe('failed');
+    } finally {
+      rmrf(dir);
+    }
+    await t.c.close();
+  });
+
+  it('a command approved for the session sandboxed, then requested with escalation: asked again', async () => {
+    const t = await openThread(h, UNTRUSTED);
+    const asked = answer(t, 'acceptForSession', 'decline');
+    const dir = outsideDir();
+    const target = join(dir, 'escaped.txt');
+    // Exits 0 in the sandbox (no retry question); writes outside only without it.
+    const cmd = `touch ${target} 2>/dev/null; echo ran`;
+    h.mock.enqueue(
+      { output: [execCall(cmd, 'call-sandboxed')] },
+      { output: [execCall(cmd, 'call-escalated', { sandbox_permissions: 'require_escalated', justification: 'needs it' })] },
+      DONE_TURN,
+    );
+    try {
+      const r = await runTurn(h, t);
+      expect(r.turn.status).toBe('completed');
+      expect(asked.map((a) => a.params.itemId)).toEqual(['call-sandboxed', 'call-escalated']);
+      expect(itemEvent(r.msgs, 'completed', 'call-escalated').status).toBe('declined');
+      expect(existsSync(target)).toBe(false);
+    } finally {
+      rmrf(dir);
+    }
+    await t.c.close();
+  });
+  it('acceptForSession on the retry covers later escalations of that command, never a later retry', async () => {
+    const t = await openThread(h, UNTRUSTED);
+    const asked = answer(t, 'accept', 'acceptForSession', 'decline', 'accept', 'decline');
+    const dir = outsideDir();
+    const target = join(dir, 'escaped.txt');
+    const cmd = `touch ${target}`;
+    h.mock.enqueue(
+      { output: [execCall(cmd, 'call-first')] },
+      { output: [execCall(cmd, 'call-escalated', { sandbox_permissions: 'require_escalated' })] },
+      { output: [execCall(`rm ${target} && ${cmd}`, 'call-other')] },
+      DONE_TURN,
+    );
+    try {
+      const r = await runTurn(h, t);
+      expect(r.turn.status).toBe('completed');
+      // call-first: its question, then the retry (acceptForSession); call-escalated: not asked;
+      // call-other is another command: asked, declined.
+      expect(asked.map((a) => a.params.itemId)).toEqual(['call-first', 'call-first', 'call-other']);
+      expect(itemEvent(r.msgs, 'completed', 'call-escalated')).toMatchObject({ status: 'completed', exitCode: 0 });
+      expect(existsSync(target)).toBe(true);
+      rmrf(target);
+      // A later sandboxed run of the same command, denied again: its retry is asked again.
+      h.mock.enqueue({ output: [execCall(cmd, 'call-again')] }, DONE_TURN);
+      const before = asked.length;
+      const r2 = await runTurn(h, t);
+      expect(r2.turn.status).toBe('completed');
+      expect(asked.slice(before).map((a) => a.params.itemId)).toEqual(['call-again', 'call-again']);
+      expect(asked[asked.length - 1]!.params.reason).toMatch(/without the sandbox/);
+      expect(existsSync(target)).toBe(false);
+    } finally {
+      rmrf(dir);
+    }
+    await t.c.close();
+  });
+});
+
+describe('known-safe commands under untrusted', () => {
+  it('asks before running a script with a shell from the workspace', async () => {
+    const t = await openThread(h, UNTRUSTED);
+    const asked = answer(t, 'decline');
+    const marker = `fake-shell-ran-${rand()}`;
+    const fake = join(h.workspace, `bash-${rand()}`, 'bash');
+    mkdirSync(dirname(fake));
+    writeFileSync(fake, `#!/bin/sh\ntouch ${join(h.workspace, marker)}\n`, { mode: 0o755 });
+    h.mock.enqueue({ output: [execCall('ls', 'call-fake-shell', { shell: fake })] }, DONE_TURN);
+    const r = await runTurn(h, t);
+    expect(r.turn.status).toBe('completed');
+    expect(asked.map((a) => a.params.itemId)).toEqual(['call-fake-shell']);
+    expect(existsSync(join(h.workspace, marker))).toBe(false);
+    await t.c.close();
+  });
+
+  it('asks before sort writes a file through an abbreviation of --output', async () => {
+    const t = await openThread(h, UNTRUSTED);
+    const asked = answer(t, 'decline');
+    writeFileSync(join(h.workspace, 'lines.txt'), 'b\na\n');
+    const out = `sorted-${rand()}.txt`;
+    h.mock.enqueue(
+      { output: [execCall(`sort --o=${out} lines.txt`, 'call-sort-o')] },
+      { output: [execCall(`sort --compress-program=sh lines.txt`, 'call-sort-c')] },
+      { output: [execCall('sort -r lines.txt', 'call-sort-r')] },
+      DONE_TURN,
+    );
+    const r = await runTurn(h, t);
+    expect(r.turn.status).toBe('completed');
+    expect(asked.map((a) => a.params.itemId)).toEqual(['call-sort-o', 'call-sort-c']);
+    expect(existsSync(join(h.workspace, out))).toBe(false);
+    expect(itemEvent(r.msgs, 'completed', 'call-sort-r').aggregatedOutput).toBe('b\na\n');
     await t.c.close();
   });
 });

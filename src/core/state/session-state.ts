@@ -76,13 +76,14 @@ export class SessionState {
 
   // --- approvals remembered for the session
 
-  recordApprovedForSession(keys: readonly string[]): void {
-    for (const k of keys) this.approvedForSession.add(k);
+  /** Remembers `keys` of one kind of request (a command key never matches a patched path). */
+  recordApprovedForSession(kind: string, keys: readonly string[]): void {
+    for (const k of keys) this.approvedForSession.add(JSON.stringify([kind, k]));
   }
 
-  /** True when every key was approved for the session (and there is at least one). */
-  isApprovedForSession(keys: readonly string[]): boolean {
-    return keys.length > 0 && keys.every((k) => this.approvedForSession.has(k));
+  /** True when every key of this kind was approved for the session (and there is at least one). */
+  isApprovedForSession(kind: string, keys: readonly string[]): boolean {
+    return keys.length > 0 && keys.every((k) => this.approvedForSession.has(JSON.stringify([kind, k])));
   }
 
   // --- settings

@@ -13,7 +13,11 @@ export interface ShellWrapper {
 
 const WRAPPER_SHELLS = new Set(['bash', 'sh', 'zsh', 'dash']);
 
-/** Recognises `[bash|sh|zsh] -c|-lc <script>` (any path to the shell); null for anything else. */
+/**
+ * Recognises `[bash|sh|zsh|dash] -c|-lc <script>` (any path to the shell, for display); null for
+ * anything else. Whether the shell is one to trust is the approval classifier's question
+ * (`isSystemShell`).
+ */
 export function extractShellScript(argv: string[]): ShellWrapper | null {
   if (argv.length !== 3) return null;
   const [shell, flag, script] = argv as [string, string, string];
@@ -27,7 +31,7 @@ export function displayCommand(argv: string[]): string {
   return extractShellScript(argv)?.script ?? joinShellWords(argv);
 }
 
-/** A stable key for "this exact command" (what `acceptForSession` remembers). */
+/** The argv as one command line, quoted so a shell would split it back into the same words. */
 export function canonicalCommand(argv: string[]): string {
   return joinShellWords(argv);
 }

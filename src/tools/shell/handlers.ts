@@ -156,7 +156,7 @@ export function createShellHandlers(runtime: ShellRuntime = new ShellRuntime()):
     parallelSafe: true,
     isReadOnly(call) {
       const args = parseArgs(ExecCommandArgs, call);
-      return args.ok && isKnownSafeCommand([args.value.shell ?? '/bin/bash', '-c', args.value.cmd]);
+      return args.ok && isKnownSafeCommand([args.value.shell ?? '/bin/bash', args.value.login !== false ? '-lc' : '-c', args.value.cmd]);
     },
     async handle(call, ctx) {
       const args = parseArgs(ExecCommandArgs, call);

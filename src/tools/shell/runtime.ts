@@ -1,10 +1,11 @@
 import type { CommandAction, TurnItem } from '../../core/items.js';
 import { TurnAbortedError, type ApprovalDecision, type SandboxPolicy, type ToolContext } from '../types.js';
 import { decideCommandApproval, decideRetryAfterDenial } from '../approval/decide.js';
+import { commandSessionKey, type CommandRunMode } from '../approval/session-keys.js';
 import { isLikelySandboxDenial } from '../sandbox/denial.js';
 import { probeSandbox, type SandboxProbe } from '../sandbox/probe.js';
 import { policyNeedsSandbox, wrapCommand } from '../sandbox/wrap.js';
-import { canonicalCommand, displayCommand, parseCommandActions } from './command-parse.js';
+import { displayCommand, parseCommandActions } from './command-parse.js';
 
 /** How one attempt is to be run. `argv` is already wrapped (bwrap) when it should be. */
 export interface AttemptPlan {
@@ -57,7 +58,8 @@ export interface ShellRuntimeOptions {
 
 /** Message to the model when the user declines a command. */
 export const DECLINED_MESSAGE = 'exec command rejected by user';
-const RETRY_REASON = 'command failed in the sandbox; retry without it?';
+/** The question of the retry: its own request, which says it runs without the sandbox. */
+export const RETRY_REASON = 'command failed in the sandbox; retry without the sandbox?';
 const FULL_ACCESS: SandboxPolicy = { type: 'dangerFullAccess' };
 
 /** The default command environment: the daemon's, made non-interactive (no pagers, no colours). */
@@ -116,7 +118,9 @@ export class ShellRuntime {
         sandboxed = false;
         break;
       case 'ask': {
-        const answer = await this.ask(ctx, req, command, commandActions, decision.reason);
+        const mode: CommandRunMode =
+          decision.onAccept === 'sandboxed' ? { sandboxed: true, policy: ctx.sandboxPolicy } : { sandboxed: false };
+        const answer = await this.ask(ctx, req, command, commandActions, decision.reason, mode, false);
         if (answer !== 'accept') {
           complete({ status: 'declined' });
           if (answer === 'cancel') throw new TurnAbortedError();
@@ -160,7 +164,10 @@ export class ShellRuntime {
       isLikelySandboxDenial(result.exitCode, result.output) &&
       decideRetryAfterDenial(ctx.approvalPolicy) === 'ask'
     ) {
-      const answer = await this.ask(ctx, req, command, commandActions, RETRY_REASON);
+      // Never answered from the session's approvals, even an earlier `acceptForSession` of this
+      // very command: that one was for a sandboxed run. Its own `acceptForSession` is remembered
+      // for unsandboxed runs of the command (escalations), never for later retries.
+      const answer = await this.ask(ctx, req, command, commandActions, RETRY_REASON, { sandboxed: false }, true);
       if (answer === 'cancel') {
         complete({ status: 'declined', aggregatedOutput: result.output, exitCode: result.exitCode, durationMs: result.durationMs });
         throw new TurnAbortedError();
@@ -182,13 +189,18 @@ export class ShellRuntime {
     return { kind: 'ran', result, sandboxed };
   }
 
-  /** Asks the user; `acceptForSession` counts as accept (the context remembers the keys). */
+  /**
+   * Asks the user about running the command in `mode`; `acceptForSession` counts as accept (the
+   * context remembers the keys, which carry the mode). `alwaysAsk` skips the remembered approvals.
+   */
   private async ask(
     ctx: ToolContext,
     req: CommandRequest,
     command: string,
     commandActions: CommandAction[],
     reason: string | undefined,
+    mode: CommandRunMode,
+    alwaysAsk: boolean,
   ): Promise<'accept' | 'decline' | 'cancel'> {
     const decision: ApprovalDecision = await ctx.requestApproval({
       kind: 'command',
@@ -197,7 +209,8 @@ export class ShellRuntime {
       cwd: req.cwd,
       commandActions,
       reason: reason ?? null,
-      sessionKeys: [canonicalCommand(req.argv)],
+      sessionKeys: [commandSessionKey(req.argv, req.cwd, mode)],
+      ...(alwaysAsk ? { alwaysAsk } : {}),
     });
     if (decision === 'accept' || decision === 'acceptForSession') return 'accept';
     return decision;

@@ -87,17 +87,24 @@ describe('SessionState token usage and rate limits', () => {
 describe('SessionState approvals remembered for the session', () => {
   it('approves a request only when every one of its keys was approved', () => {
     const s = new SessionState(testSettings('/w'));
-    s.recordApprovedForSession(['ls -la', '/w/a.txt']);
-    expect(s.isApprovedForSession(['ls -la'])).toBe(true);
-    expect(s.isApprovedForSession(['/w/a.txt', 'ls -la'])).toBe(true);
-    expect(s.isApprovedForSession(['ls -la', '/w/b.txt'])).toBe(false);
-    expect(s.isApprovedForSession(['rm -rf /'])).toBe(false);
+    s.recordApprovedForSession('fileChange', ['/w/a.txt', '/w/b.txt']);
+    expect(s.isApprovedForSession('fileChange', ['/w/a.txt'])).toBe(true);
+    expect(s.isApprovedForSession('fileChange', ['/w/b.txt', '/w/a.txt'])).toBe(true);
+    expect(s.isApprovedForSession('fileChange', ['/w/a.txt', '/w/c.txt'])).toBe(false);
   });
 
   it('never approves a request without keys', () => {
     const s = new SessionState(testSettings('/w'));
-    s.recordApprovedForSession(['x']);
-    expect(s.isApprovedForSession([])).toBe(false);
+    s.recordApprovedForSession('command', ['x']);
+    expect(s.isApprovedForSession('command', [])).toBe(false);
+  });
+
+  it('keeps the keys of commands and patches apart: an approved path is not an approved command', () => {
+    const s = new SessionState(testSettings('/w'));
+    s.recordApprovedForSession('fileChange', ['/w/run.sh']);
+    expect(s.isApprovedForSession('command', ['/w/run.sh'])).toBe(false);
+    s.recordApprovedForSession('command', ['ls']);
+    expect(s.isApprovedForSession('fileChange', ['ls'])).toBe(false);
   });
 });
 

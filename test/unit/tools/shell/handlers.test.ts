@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createShellHandlers, type ShellHandlers } from '../../../../src/tools/shell/handlers.js';
+import { commandSessionKey } from '../../../../src/tools/approval/session-keys.js';
 import { defaultCommandEnv, ShellRuntime } from '../../../../src/tools/shell/runtime.js';
 import { shellToolSpecs } from '../../../../src/tools/shell/specs.js';
 import { TurnAbortedError, type SandboxPolicy } from '../../../../src/tools/types.js';
@@ -59,7 +60,7 @@ describe('shell tool handlers', () => {
       itemId: 'call-1',
       command: 'echo made > f.txt',
       cwd: dir,
-      sessionKeys: ["bash -lc 'echo made > f.txt'"],
+      sessionKeys: [commandSessionKey(['bash', '-lc', 'echo made > f.txt'], dir, { sandboxed: true, policy: ww })],
     });
     expect(existsSync(path.join(dir, 'f.txt'))).toBe(true);
     expect(ctx.completed[0]).toMatchObject({ status: 'completed', exitCode: 0 });
