@@ -8,8 +8,10 @@ import { defaultCommandEnv } from './runtime.js';
 export interface StandaloneExecOptions {
   command: string[];
   cwd: string;
-  /** Added to (and overriding) the daemon's environment. */
+  /** Laid over the command environment (the client is trusted: nothing is filtered out of it). */
   env?: Record<string, string>;
+  /** The command environment before `env` (`[shell_environment_policy]`); defaults to `defaultCommandEnv`. */
+  baseEnv?: () => NodeJS.ProcessEnv;
   sandboxPolicy: SandboxPolicy;
   timeoutMs?: number;
   /** Injected in tests. */
@@ -34,7 +36,7 @@ export async function execStandalone(opts: StandaloneExecOptions): Promise<{ exi
     const probe = await (opts.probe ?? probeSandbox)();
     if (!probe.available) throw new SandboxUnavailableError(probe.reason);
   }
-  const env = { ...defaultCommandEnv(), ...opts.env };
+  const env = { ...(opts.baseEnv ?? defaultCommandEnv)(), ...opts.env };
   const { argv } = wrapCommand(opts.command, { policy: opts.sandboxPolicy, cwd: opts.cwd, env });
   const r = await runCommand({
     argv,

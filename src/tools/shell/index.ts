@@ -14,4 +14,5 @@ export { ShellRuntime, defaultCommandEnv, type ShellRuntimeOptions } from './run
 export { createShellHandlers, shellToolHandlers, formatExecOutput, type ShellHandlers } from './handlers.js';
 export { shellToolSpecs } from './specs.js';
 export { execStandalone, SandboxUnavailableError, type StandaloneExecOptions } from './command-exec.js';
+export { buildCommandEnv, commandEnvFor, providerSecretNames, DEFAULT_SHELL_ENVIRONMENT_POLICY } from './command-env.js';
 export { killAllProcessGroups, liveProcessGroups } from './process-group.js';

@@ -4,6 +4,7 @@ import { decideCommandApproval, decideRetryAfterDenial } from '../approval/decid
 import { isLikelySandboxDenial } from '../sandbox/denial.js';
 import { probeSandbox, type SandboxProbe } from '../sandbox/probe.js';
 import { policyNeedsSandbox, wrapCommand } from '../sandbox/wrap.js';
+import { buildCommandEnv, DEFAULT_SHELL_ENVIRONMENT_POLICY } from './command-env.js';
 import { canonicalCommand, displayCommand, parseCommandActions } from './command-parse.js';
 
 /** How one attempt is to be run. `argv` is already sandbox-wrapped when `sandboxed`. */
@@ -49,7 +50,10 @@ export interface CommandRequest {
 /** Options of the shared runtime (tests inject the probe and environment). */
 export interface ShellRuntimeOptions {
   probe?: () => Promise<SandboxProbe>;
-  /** The environment commands run with; defaults to the daemon's plus non-interactive settings. */
+  /**
+   * The environment commands run with, built per attempt (see `commandEnvFor`); defaults to
+   * `defaultCommandEnv`.
+   */
   env?: () => NodeJS.ProcessEnv;
 }
 
@@ -57,9 +61,12 @@ export interface ShellRuntimeOptions {
 export const DECLINED_MESSAGE = 'exec command rejected by user';
 const RETRY_REASON = 'command failed in the sandbox; retry without it?';
 
-/** The default command environment: the daemon's, made non-interactive (no pagers, no colours). */
+/**
+ * The default command environment: the daemon's without variables that look like credentials
+ * (the default `[shell_environment_policy]`), made non-interactive (no pagers, no colours).
+ */
 export function defaultCommandEnv(): NodeJS.ProcessEnv {
-  return { ...process.env, NO_COLOR: '1', TERM: 'dumb', PAGER: 'cat', GIT_PAGER: 'cat' };
+  return buildCommandEnv(DEFAULT_SHELL_ENVIRONMENT_POLICY, process.env);
 }
 
 /**
