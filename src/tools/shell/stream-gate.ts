@@ -29,7 +29,13 @@ export class StreamGate {
   /** Pauses the streams if the flow has no room; call after each chunk is handed on. */
   check(): void {
     const flow = this.flow;
-    if (this.paused || this.released || !flow || flow.ready()) return;
+    if (this.released || !flow) return;
+    if (this.paused) {
+      // Node resumes a child's stdio itself when the child exits (to drain it): hold it again.
+      for (const s of this.streams) s?.pause();
+      return;
+    }
+    if (flow.ready()) return;
     this.paused = true;
     for (const s of this.streams) s?.pause();
     const resume = (): void => {

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCommand } from '../../../../src/tools/shell/exec.js';
+import { PIPE_DRAIN_TIMEOUT_MS, runCommand } from '../../../../src/tools/shell/exec.js';
 import { ProcessSessionManager } from '../../../../src/tools/shell/process-sessions.js';
 import type { OutputFlow } from '../../../../src/util/flow.js';
+import { isAlive } from './helpers.js';
 
 const env = process.env;
 /** Bytes the command prints: far more than a pipe and Node's read buffer hold together. */
@@ -168,5 +169,30 @@ describe('back-pressure from the client onto command output', () => {
     expect(second.output.length).toBeLessThan(1_100_000);
     expect(second.output.startsWith('HEAD\n')).toBe(true);
     expect(second.output.endsWith('y\nTAIL\n')).toBe(true);
+  });
+
+  it('output still in the pipe when the command exits is not dropped while the client is stalled', async () => {
+    const s = stalledFlow();
+    let text = '';
+    // The first line (the shell's pid) is read and pauses the pipe; the rest fits in the pipe and
+    // the command exits with it unread.
+    const run = runCommand({
+      argv: ['bash', '-c', 'echo $$; sleep 0.2; head -c 40000 /dev/zero | tr "\\0" y; echo END'],
+      cwd: '/',
+      env,
+      flow: s.flow,
+      onOutput: (_s, t) => void (text += t),
+    });
+    const settled = settledFlag(run);
+    await until(() => text.includes('\n'));
+    const pid = Number(text.trim());
+    await until(() => !isAlive(pid));
+    // Past the pipe drain timeout, which must not count while the client holds the output back.
+    await new Promise((r) => setTimeout(r, PIPE_DRAIN_TIMEOUT_MS + 300));
+    expect(settled()).toBe(false);
+    s.open();
+    const r = await run;
+    expect(r.exitCode).toBe(0);
+    expect(text).toBe(`${pid}\n${'y'.repeat(40000)}END\n`);
   });
 });
