@@ -1,3 +1,6 @@
+import { rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PIPE_DRAIN_TIMEOUT_MS, runCommand } from '../../../../src/tools/shell/exec.js';
 import { ProcessSessionManager } from '../../../../src/tools/shell/process-sessions.js';
@@ -174,10 +177,11 @@ describe('back-pressure from the client onto command output', () => {
   it('output still in the pipe when the command exits is not dropped while the client is stalled', async () => {
     const s = stalledFlow();
     let text = '';
-    // The first line (the shell's pid) is read and pauses the pipe; the rest fits in the pipe and
-    // the command exits with it unread.
+    // The first line (the shell's pid) is read and pauses the pipe; once told to go on, the command
+    // writes the rest (it fits in the pipe) and exits with it unread.
+    const go = join(tmpdir(), `agentd-go-${process.pid}-${Date.now()}`);
     const run = runCommand({
-      argv: ['bash', '-c', 'echo $$; sleep 0.2; head -c 40000 /dev/zero | tr "\\0" y; echo END'],
+      argv: ['bash', '-c', `echo $$; until [ -e ${go} ]; do sleep 0.02; done; head -c 40000 /dev/zero | tr "\\0" y; echo END`],
       cwd: '/',
       env,
       flow: s.flow,
@@ -186,7 +190,12 @@ describe('back-pressure from the client onto command output', () => {
     const settled = settledFlag(run);
     await until(() => text.includes('\n'));
     const pid = Number(text.trim());
-    await until(() => !isAlive(pid));
+    writeFileSync(go, '');
+    try {
+      await until(() => !isAlive(pid));
+    } finally {
+      rmSync(go, { force: true });
+    }
     // Past the pipe drain timeout, which must not count while the client holds the output back.
     await new Promise((r) => setTimeout(r, PIPE_DRAIN_TIMEOUT_MS + 300));
     expect(settled()).toBe(false);
