@@ -98,6 +98,8 @@ function clampYield(ms: number): number {
  */
 export class ProcessSessionManager {
   private readonly sessions = new Map<number, Session>();
+  /** Running sessions by the turn signal that started them: one abort listener per turn. */
+  private readonly byTurn = new WeakMap<AbortSignal, Set<Session>>();
   private readonly maxSessions: number;
   private readonly bufferChars: number;
 
@@ -158,6 +160,25 @@ export class ProcessSessionManager {
     if (s.pgid !== undefined) killProcessGroup(s.pgid, KILL_GRACE_MS);
   }
 
+  /** Kills `session` when `signal` aborts, however long after its first poll. */
+  private tieToTurn(session: Session, signal: AbortSignal): void {
+    if (signal.aborted) {
+      this.killSession(session);
+      return;
+    }
+    let set = this.byTurn.get(signal);
+    if (!set) {
+      const members = new Set<Session>();
+      set = members;
+      this.byTurn.set(signal, members);
+      signal.addEventListener('abort', () => {
+        for (const s of members) this.killSession(s);
+        members.clear();
+      }, { once: true });
+    }
+    set.add(session);
+  }
+
   /** A random id no kept session has. */
   private freshId(): number {
     for (;;) {
@@ -200,12 +221,11 @@ export class ProcessSessionManager {
       gate: new StreamGate([child.stdout, child.stderr]),
       killed: false,
     };
-    const onTurnAbort = (): void => this.killSession(session);
     const finish = (): void => {
       if (session.isDone) return;
       session.isDone = true;
       if (pgid !== undefined) unregisterProcessGroup(pgid);
-      opts.signal?.removeEventListener('abort', onTurnAbort);
+      if (opts.signal) this.byTurn.get(opts.signal)?.delete(session);
       markDone();
     };
     const push = (text: string): void => {
@@ -249,10 +269,7 @@ export class ProcessSessionManager {
       armDrain();
     });
     child.on('close', finish);
-    if (opts.signal) {
-      if (opts.signal.aborted) onTurnAbort();
-      else opts.signal.addEventListener('abort', onTurnAbort, { once: true });
-    }
+    if (opts.signal) this.tieToTurn(session, opts.signal);
     this.sessions.set(session.id, session);
     return session;
   }

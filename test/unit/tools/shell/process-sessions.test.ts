@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProcessSessionManager, UnknownSessionError } from '../../../../src/tools/shell/process-sessions.js';
-import { outputWaiter, waitGone } from './helpers.js';
+import { isAlive, outputWaiter, waitGone } from './helpers.js';
 
 const env = process.env;
 
@@ -112,6 +112,20 @@ describe('ProcessSessionManager: sessions die with the turn that started them', 
     expect(await waitGone([child, first.pid as number])).toEqual([]);
     const last = await m.write(first.sessionId as number, '', 250);
     expect(last).toMatchObject({ running: false, sessionId: null });
+  });
+
+  it('aborting the turn kills all of its sessions (more than an EventTarget likes listeners)', async () => {
+    const m = new ProcessSessionManager();
+    managers.push(m);
+    const turn = new AbortController();
+    const other = new AbortController();
+    const polls = [];
+    for (let i = 0; i < 12; i++) polls.push(await m.start({ argv: ['sleep', '1000'], cwd: '/', env, yieldMs: 250, signal: turn.signal }));
+    const survivor = await m.start({ argv: ['sleep', '1000'], cwd: '/', env, yieldMs: 250, signal: other.signal });
+    turn.abort();
+    expect(await waitGone(polls.map((p) => p.pid as number))).toEqual([]);
+    // A session of another turn is not touched.
+    expect(isAlive(survivor.pid as number)).toBe(true);
   });
 
   it('a session started with an already aborted signal is killed at once', async () => {
