@@ -61,11 +61,16 @@ async function startLongSession(t: Thread, extra: object[] = [DONE_TURN]): Promi
   // The second model request carries the exec output: the yield has passed, the session runs on.
   await h.mock.waitForRequests(reqs + 2);
   const item = (await t.c.waitForNotification('item/completed', (p) => p.item.id === callId, from)).params.item;
-  expect(item.processId).toMatch(/^\d+$/);
   const pids = readFileSync(join(h.workspace, pidFile), 'utf8').trim().split('\n').map(Number);
-  expect(pids).toHaveLength(2);
-  expect(pids.every(isAlive)).toBe(true);
+  // Checked by the callers inside their try, so that a failure still kills these.
   return { pids, sessionId: Number(item.processId), turnId };
+}
+
+/** What every caller of startLongSession checks first. */
+function expectRunning(s: { pids: number[]; sessionId: number }): void {
+  expect(s.sessionId).toBeGreaterThan(0);
+  expect(s.pids).toHaveLength(2);
+  expect(s.pids.every(isAlive)).toBe(true);
 }
 
 describe('exec_command sessions belong to one thread', () => {
@@ -102,8 +107,10 @@ describe('every process a turn started dies with it', () => {
   it('turn/interrupt kills an exec_command session that has passed its yield time', async () => {
     const t = { c: await h.start(FULL), threadId: '' };
     t.threadId = (await thread(t.c)).threadId;
-    const { pids, turnId } = await startLongSession(t, [HANGING_TURN]);
+    const long = await startLongSession(t, [HANGING_TURN]);
+    const { pids, turnId } = long;
     try {
+      expectRunning(long);
       await t.c.request('turn/interrupt', { threadId: t.threadId, turnId });
       expect((await turnCompleted(t.c, turnId)).status).toBe('interrupted');
       expect(await pollUntil(() => pids.every((p) => !isAlive(p)), 5000)).toBe(true);
@@ -138,8 +145,10 @@ describe("a thread's sessions die when it is unloaded", () => {
     it(`${how} kills the sessions of a thread whose turn already completed`, async () => {
       const c = await h.start(FULL);
       const t = await thread(c, how === 'thread/unsubscribe');
-      const { pids, turnId } = await startLongSession(t);
+      const long = await startLongSession(t);
+      const { pids, turnId } = long;
       try {
+        expectRunning(long);
         expect((await turnCompleted(c, turnId)).status).toBe('completed');
         // The session outlives its turn (the model may poll it next turn)…
         expect(pids.every(isAlive)).toBe(true);
@@ -159,8 +168,10 @@ describe('sessions die when the daemon exits', () => {
     it(`on ${how}`, async () => {
       const c = await h.start(FULL);
       const t = await thread(c);
-      const { pids, turnId } = await startLongSession(t);
+      const long = await startLongSession(t);
+      const { pids, turnId } = long;
       try {
+        expectRunning(long);
         await turnCompleted(c, turnId);
         const exit = how === 'SIGTERM' ? await c.kill('SIGTERM') : await c.close();
         expect(exit.code).toBe(0);
