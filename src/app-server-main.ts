@@ -9,6 +9,7 @@ import { RpcServer } from './rpc/rpc-server.js';
 import { ThreadStore } from './store/thread-store.js';
 import { buildToolRegistry } from './tools/default-registry.js';
 import { TurnDiffTrackerImpl } from './tools/diff/turn-diff-tracker.js';
+import { commandEnvFor } from './tools/shell/command-env.js';
 import { execStandalone } from './tools/shell/command-exec.js';
 import { ShellRuntime } from './tools/shell/runtime.js';
 import { createLogger } from './util/logger.js';
@@ -48,7 +49,8 @@ export async function startAppServer(opts: AppServerOptions): Promise<void> {
     }
     return c;
   };
-  const shellRuntime = new ShellRuntime();
+  const commandEnv = commandEnvFor(config);
+  const shellRuntime = new ShellRuntime({ env: commandEnv });
   const threads = new ThreadManager({
     config,
     store,
@@ -75,6 +77,7 @@ export async function startAppServer(opts: AppServerOptions): Promise<void> {
         env: p.env ? (Object.fromEntries(Object.entries(p.env).filter(([, v]) => v != null)) as Record<string, string>) : undefined,
         sandboxPolicy: p.sandboxPolicy as never,
         timeoutMs: p.timeoutMs ?? undefined,
+        baseEnv: commandEnv,
       }),
   });
   let stopping = false;

@@ -44,6 +44,16 @@ const sandboxWorkspaceWriteTable = z
   })
   .partial();
 
+const shellEnvironmentPolicyTable = z
+  .strictObject({
+    inherit: z.enum(['all', 'core', 'none']),
+    ignore_default_excludes: z.boolean(),
+    exclude: z.array(z.string()),
+    include_only: z.array(z.string()),
+    set: stringMap,
+  })
+  .partial();
+
 /** Keys valid both at the top level and inside `[profiles.<name>]`. */
 const profileKeys = {
   model: z.string().min(1),
@@ -67,6 +77,7 @@ const configTable = z
     ...profileKeys,
     model_providers: z.record(z.string(), providerTable),
     sandbox_workspace_write: sandboxWorkspaceWriteTable,
+    shell_environment_policy: shellEnvironmentPolicyTable,
     mcp_servers: z.record(z.string(), mcpServerTable),
     profile: z.string().min(1),
     profiles: z.record(z.string(), profileTable),

@@ -79,6 +79,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): { config: Config; warn
     developerInstructions: effective.developer_instructions ?? null,
     toolStyle: effective.tool_style ?? 'auto',
     mcpServers: pickMcpServers(table),
+    shellEnvironmentPolicy: shellEnvironmentPolicy(table),
     raw,
     profile: table.profile ?? null,
     configFile: fromFile ? file : null,
@@ -117,6 +118,18 @@ function applyProfile(table: ConfigTable): ConfigTable {
     throw new ConfigError(`profile: no profile named "${table.profile}"; expected ${expected}`, 'profile');
   }
   return { ...table, ...profile };
+}
+
+/** `[shell_environment_policy]` with Codex's defaults, except that secrets stay out by default. */
+function shellEnvironmentPolicy(table: ConfigTable): Config['shellEnvironmentPolicy'] {
+  const t = table.shell_environment_policy ?? {};
+  return {
+    inherit: t.inherit ?? 'all',
+    ignoreDefaultExcludes: t.ignore_default_excludes ?? false,
+    exclude: t.exclude ?? [],
+    set: { ...t.set },
+    includeOnly: t.include_only ?? [],
+  };
 }
 
 function pickMcpServers(table: ConfigTable): Config['mcpServers'] {

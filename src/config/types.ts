@@ -11,6 +11,22 @@ export interface SandboxWorkspaceWriteSettings {
   excludeSlashTmp: boolean;
 }
 
+/**
+ * `[shell_environment_policy]` (Codex keys): how the environment of the model's commands is built
+ * from the daemon's. Applied in this order: start from `inherit`; unless `ignoreDefaultExcludes`,
+ * drop names matching `*KEY*`, `*SECRET*`, `*TOKEN*` and every provider's credential variables;
+ * drop `exclude` matches; add `set`; if `includeOnly` is non-empty, keep only its matches.
+ * Patterns are case-insensitive globs over the whole name (`*`, `?`, `[...]`).
+ */
+export interface ShellEnvironmentPolicy {
+  /** `all` (the daemon's environment), `core` (HOME, PATH, USER and the like) or `none`. */
+  inherit: 'all' | 'core' | 'none';
+  ignoreDefaultExcludes: boolean;
+  exclude: string[];
+  set: Record<string, string>;
+  includeOnly: string[];
+}
+
 /** A model known to `model/list` (built-in catalogue plus the configured model). */
 export interface ModelInfo {
   id: string;
@@ -51,6 +67,8 @@ export interface Config {
   /** `tool_style` (agentd key): which shell tool shape to offer; `auto` = by model family. */
   toolStyle: 'auto' | 'codex' | 'classic';
   mcpServers: Record<string, McpServerConfig>;
+  /** `[shell_environment_policy]`, with defaults filled in (absent: the defaults). */
+  shellEnvironmentPolicy?: ShellEnvironmentPolicy;
   /** The merged raw TOML table (for `config/read`). */
   raw: Record<string, unknown>;
   /** The selected Codex `profile`, if any (its keys already applied above). */

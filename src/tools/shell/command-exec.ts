@@ -8,8 +8,10 @@ import { defaultCommandEnv } from './runtime.js';
 export interface StandaloneExecOptions {
   command: string[];
   cwd: string;
-  /** Added to (and overriding) the daemon's environment. */
+  /** Laid over the command environment (the client is trusted: nothing is filtered out of it). */
   env?: Record<string, string>;
+  /** The command environment before `env` (`[shell_environment_policy]`); defaults to `defaultCommandEnv`. */
+  baseEnv?: () => NodeJS.ProcessEnv;
   sandboxPolicy: SandboxPolicy;
   timeoutMs?: number;
   /** Injected in tests. */
@@ -32,7 +34,7 @@ export async function execStandalone(opts: StandaloneExecOptions): Promise<{ exi
   if (opts.command.length === 0) throw new Error('command must not be empty');
   const probe = await (opts.probe ?? probeSandbox)();
   if (policyNeedsSandbox(opts.sandboxPolicy) && !probe.available) throw new SandboxUnavailableError(probe.reason);
-  const env = { ...defaultCommandEnv(), ...opts.env };
+  const env = { ...(opts.baseEnv ?? defaultCommandEnv)(), ...opts.env };
   // No thread here: the request's cwd is both the policy's cwd and the command's.
   const { argv, inputFds } = wrapCommand(opts.command, {
     policy: opts.sandboxPolicy,

@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import { StringDecoder } from 'node:string_decoder';
+import type { OutputFlow } from '../../util/flow.js';
 import { feedInputFds, inputFdStdio } from '../sandbox/input-fds.js';
 import { HeadTailBuffer } from './output-buffer.js';
 import { killProcessGroup, registerProcessGroup, signalProcessGroup, unregisterProcessGroup } from './process-group.js';
+import { StreamGate } from './stream-gate.js';
 
 /** Bytes of each stream kept in memory (head + tail). The client still receives everything. */
 export const OUTPUT_BUFFER_CHARS = 1024 * 1024;
@@ -28,6 +30,11 @@ export interface RunCommandOptions {
   signal?: AbortSignal;
   /** Receives decoded text as it arrives, in order per stream. */
   onOutput?(stream: OutputStream, text: string): void;
+  /**
+   * Back-pressure for `onOutput`: while it is not ready the pipes are not read (the command blocks
+   * on a full pipe) instead of output being queued. Ignored once the command is being killed.
+   */
+  flow?: OutputFlow;
   /** Written to stdin, which is then closed; without it stdin is /dev/null. */
   stdin?: string;
   /** Overrides KILL_GRACE_MS (tests). */
@@ -99,8 +106,11 @@ export function runCommand(opts: RunCommandOptions): Promise<ExecResult> {
     feedInputFds(child, opts.inputFds);
     const pgid = child.pid;
     if (pgid !== undefined) registerProcessGroup(pgid);
+    const gate = new StreamGate([child.stdout, child.stderr], opts.flow ?? null);
 
     const kill = (): void => {
+      // What is left in the pipes after the kill is bounded: read it even if the client is slow.
+      gate.release();
       if (pgid === undefined || escalate) return;
       escalate = killProcessGroup(pgid, grace);
     };
@@ -147,6 +157,7 @@ export function runCommand(opts: RunCommandOptions): Promise<ExecResult> {
       child[name]?.on('data', (chunk: Buffer) => {
         const text = dec.write(chunk);
         if (text) emit(name, buf, text);
+        gate.check();
       });
     }
 
@@ -162,11 +173,20 @@ export function runCommand(opts: RunCommandOptions): Promise<ExecResult> {
       // The leader is gone: anything left in its group is an orphan in the making.
       if (pgid !== undefined) signalProcessGroup(pgid, 'SIGKILL');
       escalate?.();
-      drainTimer = setTimeout(() => {
-        child.stdout?.destroy();
-        child.stderr?.destroy();
-        finish();
-      }, PIPE_DRAIN_TIMEOUT_MS);
+      // The drain timeout counts only while we read: output held back for a slow client is not lost.
+      const armDrain = (): void => {
+        drainTimer = setTimeout(() => {
+          if (settled) return;
+          if (gate.isPaused) {
+            void gate.whenFlowing().then(armDrain);
+            return;
+          }
+          child.stdout?.destroy();
+          child.stderr?.destroy();
+          finish();
+        }, PIPE_DRAIN_TIMEOUT_MS);
+      };
+      armDrain();
     });
     child.on('close', finish);
 

@@ -127,6 +127,7 @@ export function createShellHandlers(runtime: ShellRuntime = new ShellRuntime()):
             timeoutMs,
             signal: ctx.signal,
             onOutput: (_stream, text) => plan.onOutput(text),
+            flow: ctx.flow,
           });
           return {
             exitCode: effectiveExitCode(r),
@@ -181,6 +182,7 @@ export function createShellHandlers(runtime: ShellRuntime = new ShellRuntime()):
             yieldMs: a.yield_time_ms ?? DEFAULT_EXEC_YIELD_MS,
             signal: ctx.signal,
             onOutput: plan.onOutput,
+            flow: ctx.flow,
           });
           return {
             poll,

@@ -1,3 +1,6 @@
+/** Pieces the tail keeps before merging them into one string. */
+const MAX_TAIL_PIECES = 256;
+
 /**
  * A bounded copy of a text stream: keeps the first and last `capacity / 2` characters and counts
  * what fell out of the middle, so a command printing gigabytes cannot exhaust memory while the
@@ -29,6 +32,8 @@ export class HeadTailBuffer {
     }
     this.tail.push(rest);
     this.tailLength += rest.length;
+    // Many tiny pieces would make the trimming below quadratic: merge them now and then.
+    if (this.tail.length > MAX_TAIL_PIECES) this.tail = [this.tail.join('')];
     while (this.tailLength > this.tailCap) {
       const first = this.tail[0] as string;
       const excess = this.tailLength - this.tailCap;

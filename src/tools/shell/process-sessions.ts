@@ -1,15 +1,25 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomInt } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
+import type { OutputFlow } from '../../util/flow.js';
 import { feedInputFds, inputFdStdio } from '../sandbox/input-fds.js';
 import { HeadTailBuffer } from './output-buffer.js';
 import { KILL_GRACE_MS, OUTPUT_BUFFER_CHARS, PIPE_DRAIN_TIMEOUT_MS } from './exec.js';
 import { killProcessGroup, registerProcessGroup, signalProcessGroup, unregisterProcessGroup } from './process-group.js';
+import { StreamGate } from './stream-gate.js';
 
 /** Yield bounds, as Codex's unified exec clamps them. */
 export const MIN_YIELD_MS = 250;
 export const MAX_YIELD_MS = 30_000;
 /** Default cap on concurrently kept sessions. */
 export const DEFAULT_MAX_SESSIONS = 64;
+/**
+ * Session ids are drawn at random from this range (Codex's too), not counted up from 1: a resumed
+ * thread's history still names the ids of a previous daemon's sessions, and a counter would hand
+ * the same small numbers to new, unrelated processes.
+ */
+export const SESSION_ID_MIN = 1000;
+export const SESSION_ID_MAX = 100_000;
 
 /** What a poll of a session saw. */
 export interface SessionPoll {
@@ -33,12 +43,27 @@ export interface SessionStartOptions {
   cwd: string;
   env: NodeJS.ProcessEnv;
   yieldMs: number;
-  /** Aborting during this first poll kills the session. */
+  /**
+   * The turn's signal: aborting it kills the session at any time while it runs, during this first
+   * poll or long after (an interrupt ends every process the turn started).
+   */
   signal?: AbortSignal;
   /** Receives output as it arrives during this poll. */
   onOutput?(text: string): void;
   /** Fed to the process through fds 3, 4, … (`WrappedCommand.inputFds`: bwrap's seccomp filter). */
   inputFds?: readonly Uint8Array[];
+  /** Back-pressure for `onOutput`: while it is not ready the session's pipes are not read. */
+  flow?: OutputFlow;
+}
+
+/** Options of one `write` poll. */
+export interface SessionPollOptions {
+  /** Aborting during this poll kills the session. */
+  signal?: AbortSignal;
+  /** Receives output as it arrives during this poll. */
+  onOutput?(text: string): void;
+  /** Back-pressure for `onOutput`, as in `SessionStartOptions.flow`. */
+  flow?: OutputFlow;
 }
 
 /** Thrown by `write` for an id that is unknown or whose process is gone. */
@@ -61,6 +86,8 @@ interface Session {
   isDone: boolean;
   lastUsed: number;
   listener: ((text: string) => void) | null;
+  gate: StreamGate;
+  killed: boolean;
 }
 
 function clampYield(ms: number): number {
@@ -74,7 +101,8 @@ function clampYield(ms: number): number {
  */
 export class ProcessSessionManager {
   private readonly sessions = new Map<number, Session>();
-  private nextId = 1;
+  /** Running sessions by the turn signal that started them: one abort listener per turn. */
+  private readonly byTurn = new WeakMap<AbortSignal, Set<Session>>();
   private readonly maxSessions: number;
   private readonly bufferChars: number;
 
@@ -97,7 +125,7 @@ export class ProcessSessionManager {
   async start(opts: SessionStartOptions): Promise<SessionPoll> {
     this.evictIfFull();
     const session = this.spawnSession(opts);
-    return this.poll(session, opts.yieldMs, opts.signal, opts.onOutput);
+    return this.poll(session, opts.yieldMs, opts);
   }
 
   /** Writes `chars` to the session's stdin (if any) and collects output for up to `yieldMs`. */
@@ -105,14 +133,14 @@ export class ProcessSessionManager {
     id: number,
     chars: string,
     yieldMs: number,
-    opts: { signal?: AbortSignal; onOutput?(text: string): void } = {},
+    opts: SessionPollOptions = {},
   ): Promise<SessionPoll> {
     const session = this.sessions.get(id);
     if (!session) throw new UnknownSessionError(id);
     if (chars.length > 0 && !session.isDone && session.child.stdin?.writable) {
       session.child.stdin.write(chars);
     }
-    return this.poll(session, yieldMs, opts.signal, opts.onOutput);
+    return this.poll(session, yieldMs, opts);
   }
 
   /** Kills one session's process group. */
@@ -128,7 +156,38 @@ export class ProcessSessionManager {
   }
 
   private killSession(s: Session): void {
-    if (s.pgid !== undefined && !s.isDone) killProcessGroup(s.pgid, KILL_GRACE_MS);
+    if (s.killed || s.isDone) return;
+    s.killed = true;
+    // What is left in the pipes after the kill is bounded: read it even if the client is slow.
+    s.gate.release();
+    if (s.pgid !== undefined) killProcessGroup(s.pgid, KILL_GRACE_MS);
+  }
+
+  /** Kills `session` when `signal` aborts, however long after its first poll. */
+  private tieToTurn(session: Session, signal: AbortSignal): void {
+    if (signal.aborted) {
+      this.killSession(session);
+      return;
+    }
+    let set = this.byTurn.get(signal);
+    if (!set) {
+      const members = new Set<Session>();
+      set = members;
+      this.byTurn.set(signal, members);
+      signal.addEventListener('abort', () => {
+        for (const s of members) this.killSession(s);
+        members.clear();
+      }, { once: true });
+    }
+    set.add(session);
+  }
+
+  /** A random id no kept session has. */
+  private freshId(): number {
+    for (;;) {
+      const id = randomInt(SESSION_ID_MIN, SESSION_ID_MAX);
+      if (!this.sessions.has(id)) return id;
+    }
   }
 
   /** Makes room: drops exited sessions first, then kills the least recently used one. */
@@ -153,7 +212,7 @@ export class ProcessSessionManager {
     if (pgid !== undefined) registerProcessGroup(pgid);
     let markDone!: () => void;
     const session: Session = {
-      id: this.nextId++,
+      id: this.freshId(),
       child,
       pgid,
       pending: new HeadTailBuffer(this.bufferChars),
@@ -163,11 +222,14 @@ export class ProcessSessionManager {
       isDone: false,
       lastUsed: Date.now(),
       listener: null,
+      gate: new StreamGate([child.stdout, child.stderr]),
+      killed: false,
     };
     const finish = (): void => {
       if (session.isDone) return;
       session.isDone = true;
       if (pgid !== undefined) unregisterProcessGroup(pgid);
+      if (opts.signal) this.byTurn.get(opts.signal)?.delete(session);
       markDone();
     };
     const push = (text: string): void => {
@@ -177,7 +239,10 @@ export class ProcessSessionManager {
     };
     for (const stream of [child.stdout, child.stderr]) {
       const dec = new StringDecoder('utf8');
-      stream?.on('data', (chunk: Buffer) => push(dec.write(chunk)));
+      stream?.on('data', (chunk: Buffer) => {
+        push(dec.write(chunk));
+        session.gate.check();
+      });
       stream?.on('end', () => push(dec.end()));
     }
     child.stdin?.on('error', () => {
@@ -192,26 +257,34 @@ export class ProcessSessionManager {
       session.exitCode = code;
       session.signal = sig;
       if (pgid !== undefined) signalProcessGroup(pgid, 'SIGKILL');
-      setTimeout(() => {
-        child.stdout?.destroy();
-        child.stderr?.destroy();
-        finish();
-      }, PIPE_DRAIN_TIMEOUT_MS).unref();
+      // The drain timeout counts only while we read: output held back for a slow client is not lost.
+      const armDrain = (): void => {
+        setTimeout(() => {
+          if (session.isDone) return;
+          if (session.gate.isPaused) {
+            void session.gate.whenFlowing().then(armDrain);
+            return;
+          }
+          child.stdout?.destroy();
+          child.stderr?.destroy();
+          finish();
+        }, PIPE_DRAIN_TIMEOUT_MS).unref();
+      };
+      armDrain();
     });
     child.on('close', finish);
+    if (opts.signal) this.tieToTurn(session, opts.signal);
     this.sessions.set(session.id, session);
     return session;
   }
 
-  private async poll(
-    session: Session,
-    yieldMs: number,
-    signal?: AbortSignal,
-    onOutput?: (text: string) => void,
-  ): Promise<SessionPoll> {
+  private async poll(session: Session, yieldMs: number, opts: SessionPollOptions): Promise<SessionPoll> {
+    const { signal, onOutput } = opts;
     const started = Date.now();
     session.lastUsed = started;
     session.listener = onOutput ?? null;
+    // Only output streamed to the client waits for it; between polls it goes to the bounded buffer.
+    session.gate.setFlow(onOutput ? (opts.flow ?? null) : null);
     let aborted = false;
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
@@ -231,6 +304,7 @@ export class ProcessSessionManager {
     clearTimeout(timer);
     if (signal && onAbort) signal.removeEventListener('abort', onAbort);
     session.listener = null;
+    session.gate.setFlow(null);
     const running = !session.isDone;
     if (!running) this.sessions.delete(session.id);
     return {

@@ -5,6 +5,7 @@ import { commandSessionKey, type CommandRunMode } from '../approval/session-keys
 import { isLikelySandboxDenial } from '../sandbox/denial.js';
 import { probeSandbox, type SandboxProbe } from '../sandbox/probe.js';
 import { policyNeedsSandbox, wrapCommand } from '../sandbox/wrap.js';
+import { buildCommandEnv, DEFAULT_SHELL_ENVIRONMENT_POLICY } from './command-env.js';
 import { displayCommand, parseCommandActions } from './command-parse.js';
 
 /** How one attempt is to be run. `argv` is already wrapped (bwrap) when it should be. */
@@ -52,7 +53,10 @@ export interface CommandRequest {
 /** Options of the shared runtime (tests inject the probe and environment). */
 export interface ShellRuntimeOptions {
   probe?: () => Promise<SandboxProbe>;
-  /** The environment commands run with; defaults to the daemon's plus non-interactive settings. */
+  /**
+   * The environment commands run with, built per attempt (see `commandEnvFor`); defaults to
+   * `defaultCommandEnv`.
+   */
   env?: () => NodeJS.ProcessEnv;
 }
 
@@ -62,9 +66,12 @@ export const DECLINED_MESSAGE = 'exec command rejected by user';
 export const RETRY_REASON = 'command failed in the sandbox; retry without the sandbox?';
 const FULL_ACCESS: SandboxPolicy = { type: 'dangerFullAccess' };
 
-/** The default command environment: the daemon's, made non-interactive (no pagers, no colours). */
+/**
+ * The default command environment: the daemon's without variables that look like credentials
+ * (the default `[shell_environment_policy]`), made non-interactive (no pagers, no colours).
+ */
 export function defaultCommandEnv(): NodeJS.ProcessEnv {
-  return { ...process.env, NO_COLOR: '1', TERM: 'dumb', PAGER: 'cat', GIT_PAGER: 'cat' };
+  return buildCommandEnv(DEFAULT_SHELL_ENVIRONMENT_POLICY, process.env);
 }
 
 /**

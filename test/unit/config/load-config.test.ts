@@ -170,6 +170,7 @@ requires_openai_auth = true
 `);
     const { config, warnings } = load();
     expect(config.model).toBe('gpt-5');
+    expect(config.shellEnvironmentPolicy?.inherit).toBe('core');
     const summaries = warnings.map((w) => w.summary).sort();
     expect(summaries).toEqual(
       [
@@ -178,7 +179,6 @@ requires_openai_auth = true
         'unknown config key `model_verbosity` is ignored',
         'unknown config key `notify` is ignored',
         'unknown config key `projects` is ignored',
-        'unknown config key `shell_environment_policy` is ignored',
         'unknown config key `tui` is ignored',
       ].sort(),
     );

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProcessSessionManager, UnknownSessionError } from '../../../../src/tools/shell/process-sessions.js';
-import { outputWaiter, waitGone } from './helpers.js';
+import { isAlive, outputWaiter, waitGone } from './helpers.js';
 
 const env = process.env;
 
@@ -91,5 +91,50 @@ describe('ProcessSessionManager', () => {
     m.killAll();
     expect(m.size).toBe(0);
     expect(await waitGone([a.pid as number, b.pid as number])).toEqual([]);
+  });
+});
+
+describe('ProcessSessionManager: sessions die with the turn that started them', () => {
+  const managers: ProcessSessionManager[] = [];
+  afterEach(() => {
+    for (const m of managers.splice(0)) m.killAll();
+  });
+
+  it('aborting the start signal after the first poll returned kills the session tree', async () => {
+    const m = new ProcessSessionManager();
+    managers.push(m);
+    const turn = new AbortController();
+    const first = await m.start({ argv: ['bash', '-c', 'sleep 1000 & echo $!; wait'], cwd: '/', env, yieldMs: 250, signal: turn.signal });
+    expect(first.running).toBe(true);
+    const child = Number(first.output.trim());
+    expect(child).toBeGreaterThan(0);
+    turn.abort();
+    expect(await waitGone([child, first.pid as number])).toEqual([]);
+    const last = await m.write(first.sessionId as number, '', 250);
+    expect(last).toMatchObject({ running: false, sessionId: null });
+  });
+
+  it('aborting the turn kills all of its sessions (more than an EventTarget likes listeners)', async () => {
+    const m = new ProcessSessionManager();
+    managers.push(m);
+    const turn = new AbortController();
+    const other = new AbortController();
+    const polls = [];
+    for (let i = 0; i < 12; i++) polls.push(await m.start({ argv: ['sleep', '1000'], cwd: '/', env, yieldMs: 250, signal: turn.signal }));
+    const survivor = await m.start({ argv: ['sleep', '1000'], cwd: '/', env, yieldMs: 250, signal: other.signal });
+    turn.abort();
+    expect(await waitGone(polls.map((p) => p.pid as number))).toEqual([]);
+    // A session of another turn is not touched.
+    expect(isAlive(survivor.pid as number)).toBe(true);
+  });
+
+  it('a session started with an already aborted signal is killed at once', async () => {
+    const m = new ProcessSessionManager();
+    managers.push(m);
+    const turn = new AbortController();
+    turn.abort();
+    const p = await m.start({ argv: ['sleep', '1000'], cwd: '/', env, yieldMs: 5000, signal: turn.signal });
+    expect(p.running).toBe(false);
+    expect(await waitGone([p.pid as number])).toEqual([]);
   });
 });
