@@ -47,12 +47,14 @@ async function thread(c: DaemonClient, ephemeral = true): Promise<Thread> {
 }
 
 /**
- * Runs one turn whose exec_command outlives its yield: a `sleep 1000` whose pid (and its shell's)
- * is written to a file. Returns the pids and the session id the model was given.
+ * Runs one turn whose exec_command outlives its yield: a shell running `sleep 1000`, both marked
+ * with one argv[0] (`exec -a`) so the test finds their host pids (under full access commands run
+ * in a pid namespace of their own, where `$!` is not a host pid). Returns the host pids and the
+ * session id the model was given.
  */
 async function startLongSession(t: Thread, extra: object[] = [DONE_TURN]): Promise<{ pids: number[]; sessionId: number; turnId: string }> {
-  const pidFile = `pids-${rand()}.txt`;
-  const cmd = `sleep 1000 & echo $! > ${pidFile}; echo $$ >> ${pidFile}; echo ready; wait`;
+  const marker = `agentd-long-${rand()}`;
+  const cmd = `exec -a ${marker} bash -c '(exec -a ${marker} sleep 1000) & echo ready; wait'`;
   const callId = `call-long-${rand()}`;
   const reqs = h.mock.requests.length;
   h.mock.enqueue({ output: [execCall(cmd, callId, { yield_time_ms: 250, login: false })] }, ...(extra as never[]));
@@ -61,9 +63,9 @@ async function startLongSession(t: Thread, extra: object[] = [DONE_TURN]): Promi
   // The second model request carries the exec output: the yield has passed, the session runs on.
   await h.mock.waitForRequests(reqs + 2);
   const item = (await t.c.waitForNotification('item/completed', (p) => p.item.id === callId, from)).params.item;
-  const pids = readFileSync(join(h.workspace, pidFile), 'utf8').trim().split('\n').map(Number);
+  await pollUntil(() => pidsWithMarker(marker).length === 2, 3000);
   // Checked by the callers inside their try, so that a failure still kills these.
-  return { pids, sessionId: Number(item.processId), turnId };
+  return { pids: pidsWithMarker(marker), sessionId: Number(item.processId), turnId };
 }
 
 /** What every caller of startLongSession checks first. */

@@ -3,6 +3,7 @@ import { createShellHandlers, type ShellHandlers } from '../../../../src/tools/s
 import { defaultCommandEnv, ShellRuntime } from '../../../../src/tools/shell/runtime.js';
 import type { SandboxPolicy } from '../../../../src/tools/types.js';
 import type { OutputFlow } from '../../../../src/util/flow.js';
+import { pidsWithMarker, pollUntil } from '../../../support/tool-turns.js';
 import { call, fakeContext, killFakeContextProcesses } from './fake-context.js';
 import { outputWaiter, tempDir, waitGone } from './helpers.js';
 
@@ -36,15 +37,17 @@ describe('shell handlers: processes and their output', () => {
 
   it('an interrupt kills an exec_command session that has already passed its yield', async () => {
     const ctx = fakeContext({ cwd: dir, sandboxPolicy: full, approvalPolicy: 'never' });
+    // Found by argv[0]: under full access the command runs in a pid namespace of its own.
+    const marker = `agentd-yield-${process.pid}-${Date.now()}`;
     const out = await h.exec_command.handle(
-      call('exec_command', { cmd: 'sleep 1000 & echo $!; wait', yield_time_ms: 250, login: false }),
+      call('exec_command', { cmd: `(exec -a ${marker} sleep 1000) & echo started; wait`, yield_time_ms: 250, login: false }),
       ctx,
     );
     expect(out.content).toMatch(/Process running with session ID \d+/);
-    const pid = Number(/Output:\n(\d+)/.exec(out.content)?.[1]);
-    expect(pid).toBeGreaterThan(0);
+    expect(await pollUntil(() => pidsWithMarker(marker).length === 1, 3000)).toBe(true);
+    const pids = pidsWithMarker(marker);
     ctx.controller.abort();
-    expect(await waitGone([pid])).toEqual([]);
+    expect(await waitGone(pids)).toEqual([]);
   });
 
   it('session ids are random, not a counter from 1', async () => {
