@@ -1,39 +1,90 @@
 import type { Writable } from 'node:stream';
 import { AbstractMessageWriter, type Message, type MessageWriter } from 'vscode-jsonrpc';
 import { deferred, type Deferred } from '../util/deferred.js';
+import type { OutputFlow } from '../util/flow.js';
 import { ErrorCodes } from './errors.js';
+import { LosslessId, stringifyMessage } from './lossless-id.js';
 
 interface QueuedLine {
   line: string;
+  /** Size counted against the budget (UTF-16 units: what the stream counts for strings too). */
+  size: number;
   done: Deferred<void>;
   message: Message | undefined;
 }
+
+/** Options for {@link NdjsonMessageWriter}. */
+export interface NdjsonWriterOptions {
+  /** Outgoing byte budget (see {@link NdjsonMessageWriter.flow}). Default {@link DEFAULT_OUTPUT_BUDGET}. */
+  budgetBytes?: number;
+  /** Most text handed to the stream in one `write`. Default {@link DEFAULT_MAX_BATCH}. */
+  maxBatchBytes?: number;
+}
+
+/**
+ * Default outgoing budget: 4 MiB. A client that keeps reading never comes near it (the pipe
+ * takes 64 KiB at a time and a delta line is ~200 bytes), so producers only wait for a client
+ * that has stopped reading; and it is small next to the 50 MiB the daemon may grow while stalled,
+ * leaving room for the JavaScript objects behind the queued lines and for one oversized line.
+ */
+export const DEFAULT_OUTPUT_BUDGET = 4 * 1024 * 1024;
+/** Default most text per stream write: 256 KiB (never one giant string for a long queue). */
+export const DEFAULT_MAX_BATCH = 256 * 1024;
 
 /**
  * Writes JSON-RPC messages as newline-delimited JSON to a byte stream.
  *
  * Contract: lines leave in exactly the order `write`/`writeRaw` were called, through one queue.
- * Lines queued during one turn of the event loop go out as one `write` (a stream of deltas would
- * otherwise cost a syscall and a callback per line). When the stream asks us to wait (`write()`
- * returned false) nothing more is written until `drain`. Each call's promise settles when its
- * line has been flushed; a line that cannot be serialised rejects only its own promise, while a
- * failed stream write rejects the lines of that batch. Either fires `onError`, and later lines are
- * still attempted. A message is serialised when `write` is called, so later mutation of the object
- * has no effect.
+ * Lines queued during one turn of the event loop go out together, in writes of at most
+ * `maxBatchBytes` (a stream of deltas would otherwise cost a syscall and a callback per line).
+ * When the stream asks us to wait (`write()` returned false) nothing more is written until
+ * `drain`. Each call's promise settles when its line has been flushed; a line that cannot be
+ * serialised rejects only its own promise, while a failed stream write rejects the lines of that
+ * batch. Either fires `onError`, and later lines are still attempted. A message is serialised
+ * when `write` is called, so later mutation of the object has no effect.
+ *
+ * Back-pressure: {@link flow} reports whether the bytes queued here plus the bytes the stream
+ * holds unflushed are under the budget. The writer never refuses or drops a line (a line larger
+ * than the whole budget still goes out); producers that honour the flow wait instead of queueing.
  */
 export class NdjsonMessageWriter extends AbstractMessageWriter implements MessageWriter {
   private queue: QueuedLine[] = [];
+  private queuedBytes = 0;
   private blocked = false;
   private scheduled = false;
-  private readonly onStreamError = (err: unknown): void => this.fireError(err);
-  private readonly onStreamClose = (): void => this.fireClose();
+  private streamClosed = false;
+  private readonly budget: number;
+  private readonly maxBatch: number;
+  private waiters: (() => void)[] = [];
+  private readonly onStreamError = (err: unknown): void => {
+    this.fireError(err);
+    this.releaseOnClose();
+  };
+  private readonly onStreamClose = (): void => {
+    this.releaseOnClose();
+    this.fireClose();
+  };
   private readonly flushSoon = (): void => {
     this.scheduled = false;
     this.flush();
   };
 
-  constructor(private readonly output: Writable) {
+  /** The outgoing budget as seen by producers (the model stream, command output). */
+  readonly flow: OutputFlow = {
+    ready: () => this.hasRoom(),
+    whenReady: () => {
+      if (this.hasRoom()) return Promise.resolve();
+      return new Promise<void>((resolve) => this.waiters.push(resolve));
+    },
+  };
+
+  constructor(
+    private readonly output: Writable,
+    options: NdjsonWriterOptions = {},
+  ) {
     super();
+    this.budget = options.budgetBytes ?? DEFAULT_OUTPUT_BUDGET;
+    this.maxBatch = options.maxBatchBytes ?? DEFAULT_MAX_BATCH;
     // Without an 'error' listener an EPIPE on stdout would kill the process.
     output.on('error', this.onStreamError);
     output.on('close', this.onStreamClose);
@@ -62,18 +113,46 @@ export class NdjsonMessageWriter extends AbstractMessageWriter implements Messag
     super.dispose();
   }
 
+  /** Bytes waiting: queued here plus handed to the stream and not yet flushed. */
+  get pendingBytes(): number {
+    return this.queuedBytes + this.output.writableLength;
+  }
+
   /** Resolves once everything queued so far has been handed to the output stream. */
   flushed(): Promise<void> {
     const done = deferred<void>();
-    this.queue.push({ line: '', done, message: undefined });
+    this.queue.push({ line: '', size: 0, done, message: undefined });
     this.schedule();
     return done.promise.catch(() => undefined);
+  }
+
+  private hasRoom(): boolean {
+    return this.streamClosed || this.pendingBytes < this.budget;
+  }
+
+  /**
+   * Wakes waiting producers once the backlog is down to half the budget: waking at the limit
+   * itself would let them run for one line at a time.
+   */
+  private wakeIfRoom(): void {
+    if (this.waiters.length === 0) return;
+    if (!this.streamClosed && this.pendingBytes > this.budget / 2) return;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** A closed or failed stream takes nothing more: producers must not wait for it forever. */
+  private releaseOnClose(): void {
+    if (!this.output.destroyed && !this.output.writableEnded && !this.output.errored) return;
+    this.streamClosed = true;
+    this.wakeIfRoom();
   }
 
   private enqueue(value: unknown, message: Message | undefined): Promise<void> {
     let line: string;
     try {
-      line = `${JSON.stringify(value)}\n`;
+      line = `${stringifyMessage(value)}\n`;
     } catch (err) {
       this.fireError(err, message);
       const fallback = unserialisableResponse(value, err);
@@ -82,7 +161,8 @@ export class NdjsonMessageWriter extends AbstractMessageWriter implements Messag
       return Promise.reject(err);
     }
     const done = deferred<void>();
-    this.queue.push({ line, done, message });
+    this.queue.push({ line, size: line.length, done, message });
+    this.queuedBytes += line.length;
     this.schedule();
     return done.promise;
   }
@@ -93,18 +173,37 @@ export class NdjsonMessageWriter extends AbstractMessageWriter implements Messag
     setImmediate(this.flushSoon);
   }
 
-  /** Hands everything queued to the stream as one write. */
+  /** Hands the queue to the stream in batches of at most `maxBatch`, until the stream is full. */
   private flush(): void {
-    if (this.blocked || this.queue.length === 0) return;
-    const batch = this.queue;
-    this.queue = [];
+    while (!this.blocked && this.queue.length > 0) {
+      if (!this.writeBatch(this.takeBatch())) this.waitForDrain();
+    }
+  }
+
+  /** Takes lines off the queue up to `maxBatch` (always at least one line). */
+  private takeBatch(): QueuedLine[] {
+    let n = 0;
+    let size = 0;
+    while (n < this.queue.length && (n === 0 || size + this.queue[n]!.size <= this.maxBatch)) {
+      size += this.queue[n]!.size;
+      n++;
+    }
+    const batch = this.queue.length === n ? this.queue : this.queue.slice(0, n);
+    this.queue = this.queue.length === n ? [] : this.queue.slice(n);
+    this.queuedBytes -= size;
+    return batch;
+  }
+
+  /** Writes one batch; false when the stream asked us to wait. */
+  private writeBatch(batch: QueuedLine[]): boolean {
     const fail = (err: unknown): void => {
       this.fireError(err, batch.find((l) => l.message)?.message);
       for (const l of batch) l.done.reject(err);
+      this.releaseOnClose();
     };
     if (this.output.destroyed || this.output.writableEnded) {
       fail(new Error('Output stream is closed'));
-      return;
+      return true;
     }
     let text = '';
     for (const l of batch) text += l.line;
@@ -113,12 +212,13 @@ export class NdjsonMessageWriter extends AbstractMessageWriter implements Messag
       ok = this.output.write(text, (err) => {
         if (err) fail(err);
         else for (const l of batch) l.done.resolve();
+        this.wakeIfRoom();
       });
     } catch (err) {
       fail(err);
-      return;
+      return true;
     }
-    if (!ok) this.waitForDrain();
+    return ok;
   }
 
   /** Holds the queue until `drain`; `close` also releases it so queued lines fail fast, not hang. */
@@ -129,6 +229,7 @@ export class NdjsonMessageWriter extends AbstractMessageWriter implements Messag
       this.output.off('close', resume);
       this.blocked = false;
       this.flush();
+      this.wakeIfRoom();
     };
     this.output.on('drain', resume);
     this.output.on('close', resume);
@@ -140,7 +241,7 @@ function unserialisableResponse(value: unknown, err: unknown): object | undefine
   if (value === null || typeof value !== 'object') return undefined;
   const msg = value as Record<string, unknown>;
   if ('method' in msg || !('id' in msg)) return undefined;
-  const id = typeof msg.id === 'string' || typeof msg.id === 'number' ? msg.id : null;
+  const id = typeof msg.id === 'string' || typeof msg.id === 'number' || msg.id instanceof LosslessId ? msg.id : null;
   return {
     jsonrpc: '2.0',
     id,
