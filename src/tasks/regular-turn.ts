@@ -81,6 +81,8 @@ async function sample(ctx: TurnContext): Promise<HistoryItem[]> {
   const calls: HistoryItem[] = [];
   try {
     for await (const ev of ctx.modelClient.stream(request, ctx.signal)) {
+      // A client that stopped reading: stop pulling the stream (TCP then holds the model server back).
+      if (!ctx.flow.ready()) await roomToSend(ctx);
       if (ev.type === 'retrying') {
         attempt.current = newAttempt();
         announceRetry(ctx, ev);
@@ -103,6 +105,19 @@ async function sample(ctx: TurnContext): Promise<HistoryItem[]> {
     throw err;
   }
   return calls;
+}
+
+/** Waits for the outgoing budget to have room, or for the turn to be interrupted. */
+function roomToSend(ctx: TurnContext): Promise<void> {
+  if (ctx.signal.aborted) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      ctx.signal.removeEventListener('abort', done);
+      resolve();
+    };
+    ctx.signal.addEventListener('abort', done, { once: true });
+    void ctx.flow.whenReady().then(done);
+  });
 }
 
 function announceRetry(ctx: TurnContext, ev: Extract<ModelEvent, { type: 'retrying' }>): void {
