@@ -7,12 +7,17 @@ import type { Logger } from './util/logger.js';
  * stdout is not one of these: the RPC writer listens for its errors and the server exits cleanly.
  */
 export function installProcessGuards(logger: Logger): void {
-  process.on('unhandledRejection', (reason) => {
-    logger.error({ err: reason }, 'unhandled promise rejection (daemon keeps serving)');
-  });
-  process.on('uncaughtException', (err, origin) => {
-    logger.error({ err, origin }, 'uncaught exception (daemon keeps serving)');
-  });
+  // A throw from inside these handlers would end the process after all (e.g. logging to a
+  // broken stderr), so logging failures are swallowed here.
+  const log = (obj: object, msg: string): void => {
+    try {
+      logger.error(obj, msg);
+    } catch {
+      // nowhere left to report it
+    }
+  };
+  process.on('unhandledRejection', (reason) => log({ err: reason }, 'unhandled promise rejection (daemon keeps serving)'));
+  process.on('uncaughtException', (err, origin) => log({ err, origin }, 'uncaught exception (daemon keeps serving)'));
 }
 
 /** The faults {@link injectTestFaults} knows. */
