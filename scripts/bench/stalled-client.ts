@@ -17,7 +17,7 @@ export const GIGABYTE_CMD = "head -c 1000000000 /dev/zero | tr '\\0' a";
 /** Target growth for both rows. */
 const TARGET_MIB = 50;
 /** Above this growth the daemon is killed: the bench must not take the machine down with it. */
-const KILL_ABOVE_MIB = 2048;
+const KILL_ABOVE_MIB = 1024;
 
 /** The bench model's answers for the prompts `flood …` and `gigabyte …` (see benchResponder). */
 export const FLOOD_TEXT = Array.from({ length: FLOOD_DELTAS }, (_, i) => `${i % 10}`.repeat(10)).join('');
