@@ -9,7 +9,8 @@ interface QueuedLine {
   line: string;
   /** Size counted against the budget (UTF-16 units: what the stream counts for strings too). */
   size: number;
-  done: Deferred<void>;
+  /** Absent for {@link NdjsonMessageWriter.send}: nobody waits on that line. */
+  done: Deferred<void> | undefined;
   message: Message | undefined;
 }
 
@@ -22,12 +23,13 @@ export interface NdjsonWriterOptions {
 }
 
 /**
- * Default outgoing budget: 4 MiB. A client that keeps reading never comes near it (the pipe
- * takes 64 KiB at a time and a delta line is ~200 bytes), so producers only wait for a client
+ * Default outgoing budget: 2 MiB. A client that keeps reading never comes near it (the pipe
+ * takes 64 KiB at a time and a delta line is ~150 bytes), so producers only wait for a client
  * that has stopped reading; and it is small next to the 50 MiB the daemon may grow while stalled,
- * leaving room for the JavaScript objects behind the queued lines and for one oversized line.
+ * leaving room for the bookkeeping behind ~14,000 queued lines, for one oversized line and for
+ * the garbage collector's slack.
  */
-export const DEFAULT_OUTPUT_BUDGET = 4 * 1024 * 1024;
+export const DEFAULT_OUTPUT_BUDGET = 2 * 1024 * 1024;
 /** Default most text per stream write: 256 KiB (never one giant string for a long queue). */
 export const DEFAULT_MAX_BATCH = 256 * 1024;
 
@@ -96,6 +98,14 @@ export class NdjsonMessageWriter extends AbstractMessageWriter implements Messag
   }
 
   /**
+   * Queues one message that nobody waits on (notifications): no promise per line, which matters
+   * when tens of thousands of deltas wait for a slow client. Failures still fire `onError`.
+   */
+  send(msg: Message): void {
+    this.enqueue(msg, msg, false)?.catch(() => undefined);
+  }
+
+  /**
    * Queues any JSON value as one line, in the same order as {@link write}: for messages
    * vscode-jsonrpc does not produce, such as the `id: null` answer to an unparsable line.
    */
@@ -149,7 +159,9 @@ export class NdjsonMessageWriter extends AbstractMessageWriter implements Messag
     this.wakeIfRoom();
   }
 
-  private enqueue(value: unknown, message: Message | undefined): Promise<void> {
+  private enqueue(value: unknown, message: Message | undefined): Promise<void>;
+  private enqueue(value: unknown, message: Message | undefined, track: false): Promise<void> | undefined;
+  private enqueue(value: unknown, message: Message | undefined, track = true): Promise<void> | undefined {
     let line: string;
     try {
       line = `${stringifyMessage(value)}\n`;
@@ -160,11 +172,11 @@ export class NdjsonMessageWriter extends AbstractMessageWriter implements Messag
       if (fallback !== undefined) this.enqueue(fallback, undefined).catch(() => {});
       return Promise.reject(err);
     }
-    const done = deferred<void>();
+    const done = track ? deferred<void>() : undefined;
     this.queue.push({ line, size: line.length, done, message });
     this.queuedBytes += line.length;
     this.schedule();
-    return done.promise;
+    return done?.promise;
   }
 
   private schedule(): void {
@@ -198,7 +210,7 @@ export class NdjsonMessageWriter extends AbstractMessageWriter implements Messag
   private writeBatch(batch: QueuedLine[]): boolean {
     const fail = (err: unknown): void => {
       this.fireError(err, batch.find((l) => l.message)?.message);
-      for (const l of batch) l.done.reject(err);
+      for (const l of batch) l.done?.reject(err);
       this.releaseOnClose();
     };
     if (this.output.destroyed || this.output.writableEnded) {
@@ -211,7 +223,7 @@ export class NdjsonMessageWriter extends AbstractMessageWriter implements Messag
     try {
       ok = this.output.write(text, (err) => {
         if (err) fail(err);
-        else for (const l of batch) l.done.resolve();
+        else for (const l of batch) l.done?.resolve();
         this.wakeIfRoom();
       });
     } catch (err) {

@@ -43,7 +43,7 @@ export interface RpcServerOptions {
   maxLineBytes?: number;
   /** Deepest accepted array/object nesting in an input line. Default 1000. */
   maxDepth?: number;
-  /** Outgoing byte budget behind {@link RpcServer.flow}. Default 4 MiB. */
+  /** Outgoing byte budget behind {@link RpcServer.flow}. Default 2 MiB. */
   outputBudgetBytes?: number;
 }
 
@@ -164,9 +164,7 @@ export class RpcServer {
       params === undefined
         ? { jsonrpc: '2.0', method }
         : { jsonrpc: '2.0', method, params: params as object };
-    this.writer
-      .write(msg)
-      .catch((err: unknown) => this.logger.debug({ err, method }, 'notification not sent'));
+    this.writer.send(msg);
   }
 
   /**

@@ -94,4 +94,22 @@ describe('the outgoing byte budget', () => {
     await wait;
     expect(w.flow.ready()).toBe(true);
   });
+
+  it('sends notifications without a promise each, in order with awaited writes, and reports failures through onError', async () => {
+    const client = stalledConsumer();
+    client.resume();
+    const w = new NdjsonMessageWriter(client.stream);
+    w.send(note(0));
+    const awaited = w.write(note(1));
+    w.send(note(2));
+    await awaited;
+    await w.flushed();
+    expect(client.lines().map((l) => l.params.n)).toEqual([0, 1, 2]);
+    const errors: unknown[] = [];
+    w.onError((e) => errors.push(e));
+    client.stream.destroy();
+    w.send(note(3));
+    await w.flushed();
+    expect(errors).toHaveLength(1);
+  });
 });
