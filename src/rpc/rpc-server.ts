@@ -55,7 +55,9 @@ export const DEFAULT_MAX_IN_FLIGHT = 1024;
  *
  * Guarantees: every request gets exactly one response (a result, its mapped error, -32001 when
  * overloaded, or -32600/-32700 for a bad line) and a handler's failure never takes the process
- * down. Responses, notifications and error lines leave through one ordered queue.
+ * down. Responses, notifications and error lines leave through one ordered queue, whose byte
+ * budget producers can wait on ({@link flow}). Request ids are echoed exactly, beyond 2^53 too.
+ * Only the first answer to a server→client request counts; later ones are logged and dropped.
  */
 export class RpcServer {
   private readonly logger: Logger;
