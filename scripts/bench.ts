@@ -1,7 +1,7 @@
 /**
  * Benchmarks of agentd against the bundled mock model (in this process, on 127.0.0.1): startup,
  * idle memory, turn latency, streaming, many threads, thread/start, shell and apply_patch round
- * trips. Prints a table, then `JSON:` and one machine-readable object
+ * trips, and the daemon's memory while a client stops reading (`stall-stream`, `stall-command`). Prints a table, then `JSON:` and one machine-readable object
  * `{metric: {median, p90, unit, target, pass, ...}}`.
  *
  * Usage: npm run bench   (node dist/scripts/bench.js [--quick] [--only name,name])
@@ -28,6 +28,7 @@ import {
   type Plan,
   type Results,
 } from './bench/scenarios.js';
+import { stalledCommand, stalledStream } from './bench/stalled-client.js';
 import { formatTable } from './bench/stats.js';
 
 const FULL: Plan = {
@@ -107,6 +108,8 @@ async function main(): Promise<number> {
     if (shared) await stopDaemon(shared);
     shared = null;
     await step('threads', () => manyThreads(env, plan, results));
+    await step('stall-stream', () => stalledStream(env, results));
+    await step('stall-command', () => stalledCommand(env, results));
   } finally {
     if (shared) await stopDaemon(shared);
     await mock.close();

@@ -4,6 +4,7 @@ import { modelInfo } from './config/models.js';
 import { ThreadManager } from './core/thread-manager.js';
 import { createModelClient } from './model/client-factory.js';
 import type { ModelClient } from './model/types.js';
+import { injectTestFaults, installProcessGuards } from './process-guards.js';
 import { AppServer } from './protocol/app-server/app-server.js';
 import { RpcServer } from './rpc/rpc-server.js';
 import { ThreadStore } from './store/thread-store.js';
@@ -32,6 +33,7 @@ export interface AppServerOptions {
  */
 export async function startAppServer(opts: AppServerOptions): Promise<void> {
   const logger = createLogger({ level: opts.logLevel, file: opts.logFile });
+  installProcessGuards(logger);
   const { config, warnings } = loadConfig({ overrides: opts.overrides });
   for (const w of warnings) logger.warn({ path: w.path }, w.summary);
   const store = ThreadStore.open(config.home, logger);
@@ -51,6 +53,7 @@ export async function startAppServer(opts: AppServerOptions): Promise<void> {
   };
   const commandEnv = commandEnvFor(config);
   const shellRuntime = new ShellRuntime({ env: commandEnv });
+  const rpc = new RpcServer({ input: opts.input, output: opts.output, logger });
   const threads = new ThreadManager({
     config,
     store,
@@ -60,8 +63,8 @@ export async function startAppServer(opts: AppServerOptions): Promise<void> {
     modelInfo: (m) => modelInfo(m, config),
     createDiffTracker: (cwd) => new TurnDiffTrackerImpl(cwd),
     cliVersion: opts.version,
+    flow: rpc.flow,
   });
-  const rpc = new RpcServer({ input: opts.input, output: opts.output, logger });
   const app = new AppServer({
     rpc,
     threads,
@@ -100,5 +103,6 @@ export async function startAppServer(opts: AppServerOptions): Promise<void> {
   process.once('SIGTERM', () => void stop(0));
   process.once('SIGINT', () => void stop(0));
   app.start();
+  injectTestFaults(process.env.AGENTD_TEST_FAULTS, logger);
   logger.debug({ home: config.home }, 'agentd app-server ready');
 }

@@ -108,7 +108,9 @@ function readFirstLine(
  */
 async function answerInitializeEarly(stdin: NodeJS.ReadStream, version: string) {
   const { line, buffered, ended } = await readFirstLine(stdin, 1 << 20, 50);
-  const init = line === null ? null : parsePlainInitialize(line);
+  const parsed = line === null ? null : parsePlainInitialize(line);
+  // An id beyond 2^53 was rounded by JSON.parse: leave that line to the server, which echoes it exactly.
+  const init = parsed && typeof parsed.id === 'number' && !Number.isSafeInteger(parsed.id) ? null : parsed;
   let rest = buffered;
   if (init) {
     rest = buffered.subarray(buffered.indexOf(10) + 1);

@@ -17,6 +17,7 @@ import {
   timedInitialize,
   type DaemonEnv,
 } from './daemon.js';
+import { FLOOD_DELTAS, FLOOD_TEXT, GIGABYTE_CMD } from './stalled-client.js';
 import { median, metric, round, type MetricResult } from './stats.js';
 
 export type Results = Record<string, MetricResult>;
@@ -60,6 +61,12 @@ export function benchResponder(patchText: string) {
     switch (mode) {
       case 'stream':
         return { output: [{ type: 'text', text: STREAM_TEXT, chunks: STREAM_DELTAS }] };
+      case 'flood':
+        return { output: [{ type: 'text', text: FLOOD_TEXT, chunks: FLOOD_DELTAS }] };
+      case 'gigabyte':
+        return steps === 0
+          ? { output: [{ type: 'function_call', name: 'exec_command', arguments: { cmd: GIGABYTE_CMD, yield_time_ms: 30_000 } }] }
+          : { output: [{ type: 'text', text: 'printed it', chunks: 1 }] };
       case 'shell':
       case 'shell-nologin':
         return steps === 0

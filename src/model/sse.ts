@@ -40,8 +40,11 @@ export async function* readSseBatches(body: ReadableStream<Uint8Array>, opts: Re
   });
   let idle = false;
   let done = false;
+  let consuming = false;
   // One timer for the whole stream, re-armed per chunk: cheaper than a timer per read.
   const timer = setTimeout(() => {
+    // The consumer holding a batch (waiting for a client that stopped reading) is not the model idling.
+    if (consuming) return;
     idle = true;
     reader.cancel(new ModelError('stream_idle_timeout', 'stream idle timeout')).catch(() => undefined);
   }, opts.idleTimeoutMs);
@@ -65,7 +68,12 @@ export async function* readSseBatches(body: ReadableStream<Uint8Array>, opts: Re
         timer.refresh();
         parser.feed(decoder.decode(chunk.value, { stream: true }));
       }
-      if (batch.length > 0) yield batch;
+      if (batch.length > 0) {
+        consuming = true;
+        yield batch;
+        consuming = false;
+        timer.refresh();
+      }
       if (done) return;
     }
   } finally {

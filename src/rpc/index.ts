@@ -9,7 +9,8 @@ export {
   type InvalidLineKind,
   type NdjsonReaderOptions,
 } from './ndjson-reader.js';
-export { NdjsonMessageWriter } from './ndjson-writer.js';
+export { LosslessId, rawIntegerAt, stringifyMessage, type WireId } from './lossless-id.js';
+export { DEFAULT_MAX_BATCH, DEFAULT_OUTPUT_BUDGET, NdjsonMessageWriter, type NdjsonWriterOptions } from './ndjson-writer.js';
 export { RequestIdRemapper } from './request-id-remapper.js';
 export {
   DEFAULT_MAX_IN_FLIGHT,

@@ -7,6 +7,7 @@ import {
   type MessageReader,
 } from 'vscode-jsonrpc';
 import { exceedsNestingDepth } from './json-nesting.js';
+import { LosslessId, rawIntegerAt, type WireId } from './lossless-id.js';
 
 /** Why a line was not delivered as a message. */
 export type InvalidLineKind = 'parse' | 'too_large' | 'too_deep' | 'invalid_request';
@@ -15,7 +16,7 @@ export type InvalidLineKind = 'parse' | 'too_large' | 'too_deep' | 'invalid_requ
 export interface InvalidLineInfo {
   kind: InvalidLineKind;
   message: string;
-  id: string | number | null;
+  id: WireId | null;
 }
 
 /** Options for {@link NdjsonMessageReader}. */
@@ -178,6 +179,7 @@ export class NdjsonMessageReader extends AbstractMessageReader implements Messag
       this.report({ kind: 'parse', message: `Parse error: ${detail}`, id: null });
       return;
     }
+    keepBigIds(value, text);
     const result = toMessage(value);
     if ('invalid' in result) {
       this.report(result.invalid);
@@ -247,15 +249,38 @@ function toMessage(value: unknown): Checked {
   return invalid('A message needs a method, or an id with a result or an error', id);
 }
 
-function invalid(message: string, id: string | number | null): Checked {
+function invalid(message: string, id: WireId | null): Checked {
   return { invalid: { kind: 'invalid_request', message, id } };
 }
 
+/**
+ * Integer ids beyond 2^53 (the message's, and the one a `$/cancelRequest` names) become
+ * {@link LosslessId}s holding the digits the client sent, so they are echoed exactly.
+ * Runs only when `JSON.parse` produced an unsafe number there, so ordinary lines pay nothing.
+ */
+function keepBigIds(value: unknown, text: string): void {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return;
+  const obj = value as Record<string, unknown>;
+  if (isUnsafeNumber(obj.id)) {
+    const raw = rawIntegerAt(text, ['id']);
+    if (raw !== undefined) obj.id = new LosslessId(raw);
+  }
+  const params = obj.params as Record<string, unknown> | undefined;
+  if (obj.method === '$/cancelRequest' && params !== null && typeof params === 'object' && isUnsafeNumber(params.id)) {
+    const raw = rawIntegerAt(text, ['params', 'id']);
+    if (raw !== undefined) params.id = new LosslessId(raw);
+  }
+}
+
+function isUnsafeNumber(v: unknown): boolean {
+  return typeof v === 'number' && !Number.isSafeInteger(v);
+}
+
 /** The message's id when it is a usable request id (string or integer), else null. */
-function idOf(value: unknown): string | number | null {
+function idOf(value: unknown): WireId | null {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return null;
   const id = (value as Record<string, unknown>).id;
-  if (typeof id === 'string') return id;
+  if (typeof id === 'string' || id instanceof LosslessId) return id;
   if (typeof id === 'number' && Number.isSafeInteger(id)) return id;
   return null;
 }

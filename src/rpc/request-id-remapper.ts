@@ -8,8 +8,9 @@ import {
   type RequestMessage,
   type ResponseMessage,
 } from 'vscode-jsonrpc';
+import { LosslessId, type WireId } from './lossless-id.js';
 
-type RequestId = string | number;
+type RequestId = WireId;
 
 const CANCEL_METHOD = '$/cancelRequest';
 
@@ -22,6 +23,7 @@ const CANCEL_METHOD = '$/cancelRequest';
  * never answered. Unique internal ids keep the promise that every request gets one response.
  * `$/cancelRequest` is translated the same way (to the latest request with that id); a cancel
  * for an unknown id, or without a usable id (which would throw inside vscode-jsonrpc), is dropped.
+ * Ids beyond 2^53 arrive as {@link LosslessId}s and go back out as the same object, digits intact.
  */
 export class RequestIdRemapper {
   private nextId = 1;
@@ -37,9 +39,8 @@ export class RequestIdRemapper {
 
   /** Rewrites an incoming message; `undefined` means drop it. */
   inbound(msg: Message): Message | undefined {
-    if (Message.isRequest(msg)) {
-      // isRequest has checked the id is a string or a number.
-      const clientId = msg.id as RequestId;
+    if (isRequest(msg)) {
+      const clientId = msg.id;
       const internal = this.nextId++;
       this.original.set(internal, clientId);
       this.latest.set(keyOf(clientId), internal);
@@ -48,7 +49,7 @@ export class RequestIdRemapper {
     if (Message.isNotification(msg) && msg.method === CANCEL_METHOD) {
       const params = msg.params as { id?: unknown } | undefined;
       const id = params?.id;
-      if (typeof id !== 'string' && typeof id !== 'number') return undefined;
+      if (typeof id !== 'string' && typeof id !== 'number' && !(id instanceof LosslessId)) return undefined;
       const internal = this.latest.get(keyOf(id));
       if (internal === undefined) return undefined;
       return { ...msg, params: { id: internal } } as NotificationMessage;
@@ -94,7 +95,14 @@ export class RequestIdRemapper {
   }
 }
 
-/** `1` and `"1"` are different ids. */
-function keyOf(id: RequestId): string {
-  return `${typeof id}:${id}`;
+/** A request, its id a string, a number or a {@link LosslessId} (the reader has checked which). */
+function isRequest(msg: Message): msg is Message & { method: string; id: RequestId } {
+  if (Message.isRequest(msg)) return true;
+  const m = msg as { method?: unknown; id?: unknown };
+  return typeof m.method === 'string' && m.id instanceof LosslessId;
+}
+
+/** `1` and `"1"` are different ids; a {@link LosslessId} is keyed by its digits. */
+export function keyOf(id: RequestId): string {
+  return id instanceof LosslessId ? `integer:${id.raw}` : `${typeof id}:${id}`;
 }

@@ -8,12 +8,14 @@ import {
   type NotificationMessage,
 } from 'vscode-jsonrpc/node.js';
 import { z } from 'zod';
+import type { OutputFlow } from '../util/flow.js';
 import type { Logger } from '../util/logger.js';
 import { ConnectionClosedError } from './connection-closed-error.js';
 import { ErrorCodes, RpcError } from './errors.js';
 import { NdjsonMessageReader, type InvalidLineInfo } from './ndjson-reader.js';
 import { NdjsonMessageWriter } from './ndjson-writer.js';
-import { RequestIdRemapper } from './request-id-remapper.js';
+import { RequestIdRemapper, keyOf } from './request-id-remapper.js';
+import type { WireId } from './lossless-id.js';
 
 /** Per-request context: `signal` aborts when the client sends `$/cancelRequest` for it. */
 export interface RequestContext {
@@ -41,6 +43,8 @@ export interface RpcServerOptions {
   maxLineBytes?: number;
   /** Deepest accepted array/object nesting in an input line. Default 1000. */
   maxDepth?: number;
+  /** Outgoing byte budget behind {@link RpcServer.flow}. Default 2 MiB. */
+  outputBudgetBytes?: number;
 }
 
 /** Default {@link RpcServerOptions.maxInFlight}. */
@@ -51,7 +55,9 @@ export const DEFAULT_MAX_IN_FLIGHT = 1024;
  *
  * Guarantees: every request gets exactly one response (a result, its mapped error, -32001 when
  * overloaded, or -32600/-32700 for a bad line) and a handler's failure never takes the process
- * down. Responses, notifications and error lines leave through one ordered queue.
+ * down. Responses, notifications and error lines leave through one ordered queue, whose byte
+ * budget producers can wait on ({@link flow}). Request ids are echoed exactly, beyond 2^53 too.
+ * Only the first answer to a server→client request counts; later ones are logged and dropped.
  */
 export class RpcServer {
   private readonly logger: Logger;
@@ -64,6 +70,12 @@ export class RpcServer {
   private readonly pending = new Set<(err: Error) => void>();
   private inFlight = 0;
   private captureOutgoingId: ((id: string | number) => void) | null = null;
+  /**
+   * Server→client requests sent and not yet answered (typed id keys). The first answer removes
+   * its id, so a second answer to the same request is dropped here: vscode-jsonrpc would
+   * otherwise let a later response read in the same chunk replace an earlier one in its queue.
+   */
+  private readonly awaitingAnswer = new Set<string>();
   /** Requests read (and handed to the connection) vs responses written for them: `drain` waits for both to match. */
   private requestsReceived = 0;
   private responsesSent = 0;
@@ -78,7 +90,7 @@ export class RpcServer {
       maxDepth: opts.maxDepth,
       onInvalidLine: (info) => this.answerInvalidLine(info),
     });
-    this.writer = new NdjsonMessageWriter(opts.output);
+    this.writer = new NdjsonMessageWriter(opts.output, { budgetBytes: opts.outputBudgetBytes });
     const ids = new RequestIdRemapper();
     const wrapped = ids.wrapWriter(this.writer);
     const wrappedReader = ids.wrapReader(reader);
@@ -87,6 +99,7 @@ export class RpcServer {
       listen: (cb) =>
         wrappedReader.listen((msg) => {
           if ('method' in msg && 'id' in msg && msg.id !== undefined && msg.id !== null) this.requestsReceived++;
+          if (!('method' in msg) && 'id' in msg && msg.id !== undefined && msg.id !== null && !this.takeAnswer(msg.id as WireId)) return;
           cb(msg);
         }),
     };
@@ -94,11 +107,14 @@ export class RpcServer {
       ...wrapped,
       write: (msg) => {
         if (!('method' in msg) && 'id' in msg) this.responsesSent++;
-        // vscode-jsonrpc writes a request synchronously inside sendRequest: this is its id.
-        if (this.captureOutgoingId && 'method' in msg && 'id' in msg && msg.id !== undefined && msg.id !== null) {
-          const cb = this.captureOutgoingId;
-          this.captureOutgoingId = null;
-          cb(msg.id as string | number);
+        if ('method' in msg && 'id' in msg && msg.id !== undefined && msg.id !== null) {
+          this.awaitingAnswer.add(keyOf(msg.id as WireId));
+          // vscode-jsonrpc writes a request synchronously inside sendRequest: this is its id.
+          if (this.captureOutgoingId) {
+            const cb = this.captureOutgoingId;
+            this.captureOutgoingId = null;
+            cb(msg.id as string | number);
+          }
         }
         return wrapped.write(msg);
       },
@@ -117,6 +133,14 @@ export class RpcServer {
     this.connection.onNotification((method, params) => this.handleNotification(method, params));
     this.connection.onError(([err]) => this.logger.warn({ err }, 'rpc transport error'));
     this.connection.onClose(() => this.handleClose());
+  }
+
+  /**
+   * The outgoing byte budget: bytes queued for the client plus bytes the output stream holds.
+   * Producers wait on it rather than queue more while a client is not reading.
+   */
+  get flow(): OutputFlow {
+    return this.writer.flow;
   }
 
   /** Sets the handler for client requests; without one every request gets -32601. */
@@ -142,9 +166,7 @@ export class RpcServer {
       params === undefined
         ? { jsonrpc: '2.0', method }
         : { jsonrpc: '2.0', method, params: params as object };
-    this.writer
-      .write(msg)
-      .catch((err: unknown) => this.logger.debug({ err, method }, 'notification not sent'));
+    this.writer.send(msg);
   }
 
   /**
@@ -242,6 +264,13 @@ export class RpcServer {
       this.inFlight--;
       subscription.dispose();
     }
+  }
+
+  /** Whether a client response answers a request still awaiting its first answer (and claims it). */
+  private takeAnswer(id: WireId): boolean {
+    if (this.awaitingAnswer.delete(keyOf(id))) return true;
+    this.logger.warn({ id }, 'ignoring a response to no pending server request (unknown id or already answered)');
+    return false;
   }
 
   private handleNotification(method: string, params: unknown): void {

@@ -82,6 +82,8 @@ async function sample(ctx: TurnContext): Promise<HistoryItem[]> {
   const calls: HistoryItem[] = [];
   try {
     for await (const ev of ctx.modelClient.stream(request, ctx.signal)) {
+      // A client that stopped reading: stop pulling the stream (TCP then holds the model server back).
+      if (!ctx.flow.ready()) await roomToSend(ctx);
       if (ev.type === 'retrying') {
         keepShownItems(ctx, attempt.current);
         attempt.current = newAttempt();
@@ -114,6 +116,19 @@ async function sample(ctx: TurnContext): Promise<HistoryItem[]> {
 function keepShownItems(ctx: TurnContext, a: Attempt): void {
   const shown = a.done.filter((i) => i.type === 'message' || i.type === 'reasoning');
   if (shown.length > 0) ctx.recordHistory(shown);
+}
+
+/** Waits for the outgoing budget to have room, or for the turn to be interrupted. */
+function roomToSend(ctx: TurnContext): Promise<void> {
+  if (ctx.signal.aborted) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      ctx.signal.removeEventListener('abort', done);
+      resolve();
+    };
+    ctx.signal.addEventListener('abort', done, { once: true });
+    void ctx.flow.whenReady().then(done);
+  });
 }
 
 function announceRetry(ctx: TurnContext, ev: Extract<ModelEvent, { type: 'retrying' }>): void {
