@@ -574,7 +574,7 @@ describe('known-safe commands under untrusted', () => {
     await t.c.close();
   });
 
-  it('asks before sort writes a file through an abbreviation of --output', async () => {
+  it('asks before sort, date or hostname write, run or set anything through options GNU accepts (abbreviations included)', async () => {
     const t = await openThread(h, UNTRUSTED);
     const asked = answer(t, 'decline');
     writeFileSync(join(h.workspace, 'lines.txt'), 'b\na\n');
@@ -582,12 +582,14 @@ describe('known-safe commands under untrusted', () => {
     h.mock.enqueue(
       { output: [execCall(`sort --o=${out} lines.txt`, 'call-sort-o')] },
       { output: [execCall(`sort --compress-program=sh lines.txt`, 'call-sort-c')] },
+      { output: [execCall('date --s=2001-01-01', 'call-date-s')] },
+      { output: [execCall('hostname -F lines.txt', 'call-hostname-f')] },
       { output: [execCall('sort -r lines.txt', 'call-sort-r')] },
       DONE_TURN,
     );
     const r = await runTurn(h, t);
     expect(r.turn.status).toBe('completed');
-    expect(asked.map((a) => a.params.itemId)).toEqual(['call-sort-o', 'call-sort-c']);
+    expect(asked.map((a) => a.params.itemId)).toEqual(['call-sort-o', 'call-sort-c', 'call-date-s', 'call-hostname-f']);
     expect(existsSync(join(h.workspace, out))).toBe(false);
     expect(itemEvent(r.msgs, 'completed', 'call-sort-r').aggregatedOutput).toBe('b\na\n');
     await t.c.close();
