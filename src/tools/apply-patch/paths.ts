@@ -47,7 +47,11 @@ export function checkPatchPaths(plan: PatchPlan, policy: SandboxPolicy, cwd: str
   const roots = writableRoots(policy, cwd).map(realOrResolved);
   // As in the command sandbox, a repository's .git stays read-only inside a writable root.
   const protectedDirs = roots.map((r) => path.join(r, '.git'));
-  const outside = paths.filter((p) => {
+  // Where the content of each updated file really came from counts as well: a path swapped from
+  // a symlink to a plain file between the read and this check would otherwise carry outside
+  // content (the daemon's own /proc/self/environ) into the workspace.
+  const sources = plan.files.flatMap((f) => (f.readFrom !== null && !paths.includes(f.readFrom) ? [f.readFrom] : []));
+  const outside = [...paths, ...new Set(sources)].filter((p) => {
     const real = resolveReal(path.resolve(cwd, p));
     return real === null || !roots.some((root) => isWithin(real, root)) || protectedDirs.some((g) => isWithin(real, g));
   });

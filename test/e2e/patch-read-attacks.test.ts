@@ -1,0 +1,68 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHarness, type Harness } from '../support/harness.js';
+import { execCall, patchCall, patchText, rand, runTurn, toolOutputs, type Thread, DONE_TURN, NEVER_WW } from '../support/tool-turns.js';
+
+// A hostile model's attacks on what apply_patch reads: the daemon reads the files a patch
+// updates, with the daemon's own identity and /proc, before the writes go through the sandbox.
+
+let h: Harness;
+beforeAll(async () => {
+  h = await createHarness();
+});
+afterAll(async () => {
+  await h.cleanup();
+});
+
+const SECRET = `rt-secret-${rand()}`;
+
+async function openWithSecret(config: string[]): Promise<Thread> {
+  const c = h.spawn(config, { AGENTD_RT_PROBE_SECRET: SECRET });
+  await c.initialize();
+  const th = await c.request('thread/start', { cwd: h.workspace, ephemeral: true });
+  return { c, threadId: th.thread.id as string };
+}
+
+describe("apply_patch never carries the daemon's secrets into the workspace", () => {
+  it('a file read through a symlink to /proc/self/environ, then swapped for a plain file before the path check, is not written back', async () => {
+    const t = await openWithSecret(NEVER_WW);
+    const d = `race-${rand()}`;
+    // `a` points at the reader's own environ. Once the daemon has read `a` and opens the FIFO
+    // (the patch's next file), the command swaps `a` for a plain file, so the later path check
+    // sees only a workspace file.
+    const cmd =
+      `mkdir ${d} && cd ${d} && ln -s /proc/self/environ a && mkfifo f && ` +
+      `exec 3>f && rm a && : > a && echo sync >&3 && exec 3>&-`;
+    const patch = patchText(`*** Update File: ${d}/a`, '@@', '+tail', `*** Update File: ${d}/f`, '@@', '+more');
+    h.mock.enqueue(
+      { output: [execCall(cmd, 'race-setup', { login: false, yield_time_ms: 500 })] },
+      { output: [patchCall(patch, 'race-patch')] },
+      DONE_TURN,
+    );
+    const r = await runTurn(h, t);
+    expect(r.turn.status).toBe('completed');
+    const a = join(h.workspace, d, 'a');
+    expect(existsSync(a) ? readFileSync(a, 'utf8') : '').not.toContain(SECRET);
+    expect(toolOutputs(r.requests[2]!).get('race-patch')?.output).not.toMatch(/^Success/);
+    await t.c.close();
+  });
+});
+
+describe('apply_patch reads only regular files', () => {
+  it('a patch naming a FIFO or /dev/zero fails at once with a clear error, and the turn goes on', { timeout: 20_000 }, async () => {
+    const t = await openWithSecret(NEVER_WW);
+    const d = `fifo-${rand()}`;
+    h.mock.enqueue(
+      { output: [execCall(`mkdir ${d} && mkfifo ${d}/f`, 'fifo-setup', { login: false })] },
+      { output: [patchCall(patchText(`*** Update File: ${d}/f`, '@@', '+x'), 'fifo-patch')] },
+      { output: [patchCall(patchText('*** Update File: /dev/zero', '@@', '+x'), 'zero-patch')] },
+      DONE_TURN,
+    );
+    const r = await runTurn(h, t);
+    expect(r.turn.status).toBe('completed');
+    expect(toolOutputs(r.requests[2]!).get('fifo-patch')?.output).toMatch(/f: it is not a regular file/);
+    expect(toolOutputs(r.requests[3]!).get('zero-patch')?.output).toMatch(/dev\/zero: it is not a regular file/);
+    await t.c.close();
+  });
+});
