@@ -227,6 +227,29 @@ describe('network off includes datagram sockets of the host (syslog, journald)',
   });
 });
 
+describe('network off includes vsock, which reaches the hypervisor host from a VM whatever the namespace', () => {
+  it('a vsock stream to the host (CID 2) cannot even be opened without network access', async () => {
+    // On a VM with a vsock device the connect reaches the host (a reset when nothing listens).
+    const script = `vsock-${rand()}.py`;
+    writeFileSync(
+      join(h.workspace, script),
+      'import socket\ns = socket.socket(40, socket.SOCK_STREAM)\nprint("OPENED", flush=True)\ns.settimeout(3)\ns.connect((2, 1024))\n',
+    );
+    try {
+      const t = await openThread(h, NEVER_WW);
+      h.mock.enqueue({ output: [execCall(`python3 ${script}`, 'call-vsock', { login: false })] }, DONE_TURN);
+      const r = await runTurn(h, t);
+      const item = completed(r.msgs, 'call-vsock');
+      expect(item.status).toBe('failed');
+      expect(item.aggregatedOutput).not.toContain('OPENED');
+      expect(item.aggregatedOutput).toMatch(/Address family not supported/);
+      await t.c.close();
+    } finally {
+      rmrf(join(h.workspace, script));
+    }
+  });
+});
+
 describe('commands die with the daemon, even on SIGKILL', () => {
   it.each([
     ['danger-full-access', ['approval_policy="never"', 'sandbox_mode="danger-full-access"']],
