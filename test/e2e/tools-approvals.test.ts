@@ -574,6 +574,23 @@ describe('known-safe commands under untrusted', () => {
     await t.c.close();
   });
 
+  it("asks before tail follows a file forever through the obsolete '+1f' form", async () => {
+    const t = await openThread(h, UNTRUSTED);
+    const asked = answer(t, 'decline');
+    writeFileSync(join(h.workspace, 'log.txt'), 'one\ntwo\n');
+    h.mock.enqueue(
+      { output: [execCall('tail +1f log.txt', 'call-tail-f', { yield_time_ms: 500 })] },
+      { output: [execCall('tail -n +2 log.txt', 'call-tail-n')] },
+      DONE_TURN,
+    );
+    const r = await runTurn(h, t);
+    expect(r.turn.status).toBe('completed');
+    expect(asked.map((a) => a.params.itemId)).toEqual(['call-tail-f']);
+    expect(itemEvent(r.msgs, 'completed', 'call-tail-f').status).toBe('declined');
+    expect(itemEvent(r.msgs, 'completed', 'call-tail-n').aggregatedOutput).toBe('two\n');
+    await t.c.close();
+  });
+
   it('asks before sort writes a file through an abbreviation of --output', async () => {
     const t = await openThread(h, UNTRUSTED);
     const asked = answer(t, 'decline');
