@@ -1,8 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, readFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { createHarness, type Harness } from '../support/harness.js';
-import { execCall, patchCall, patchText, rand, runTurn, toolOutputs, type Thread, DONE_TURN, NEVER_WW } from '../support/tool-turns.js';
+import { execCall, outsideDir, patchCall, patchText, rand, rmrf, runTurn, toolOutputs, type Thread, DONE_TURN, NEVER_WW } from '../support/tool-turns.js';
 
 // A hostile model's attacks on what apply_patch reads: the daemon reads the files a patch
 // updates, with the daemon's own identity and /proc, before the writes go through the sandbox.
@@ -63,6 +65,42 @@ describe('apply_patch reads only regular files', () => {
     expect(r.turn.status).toBe('completed');
     expect(toolOutputs(r.requests[2]!).get('fifo-patch')?.output).toMatch(/f: it is not a regular file/);
     expect(toolOutputs(r.requests[3]!).get('zero-patch')?.output).toMatch(/dev\/zero: it is not a regular file/);
+    await t.c.close();
+  });
+});
+
+describe('files the daemon reads for the model are never opened unless regular', () => {
+  it('view_image and apply_patch on a FIFO do not release a writer waiting on it (nor run a device driver)', async () => {
+    const t = await openWithSecret(NEVER_WW);
+    // A host FIFO with a writer blocked until someone opens it for reading: opening it is the side
+    // effect (for a device, its driver's open: a watchdog, a serial port, a tape).
+    const dir = outsideDir('agentd-fifo-open-');
+    const fifo = join(dir, 'f');
+    execFileSync('mkfifo', [fifo]);
+    let released = false;
+    const writer = open(fifo, 'w').then((fh) => {
+      released = true;
+      return fh;
+    });
+    const view = { type: 'function_call' as const, name: 'view_image', arguments: { path: fifo }, callId: 'view-fifo' };
+    h.mock.enqueue(
+      { output: [view] },
+      { output: [patchCall(patchText(`*** Update File: ${fifo}`, '@@', '+x'), 'patch-fifo')] },
+      DONE_TURN,
+    );
+    try {
+      const r = await runTurn(h, t);
+      expect(r.turn.status).toBe('completed');
+      expect(toolOutputs(r.requests[1]!).get('view-fifo')?.output).toMatch(/not a regular file \(a FIFO\)/);
+      expect(toolOutputs(r.requests[2]!).get('patch-fifo')?.output).toMatch(/it is not a regular file/);
+      expect(released).toBe(false);
+    } finally {
+      // Release our own writer (a non-blocking read open never waits), then clean up.
+      const rd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+      await (await writer).close();
+      closeSync(rd);
+      rmrf(dir);
+    }
     await t.c.close();
   });
 });
