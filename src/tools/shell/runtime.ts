@@ -142,10 +142,20 @@ export class ShellRuntime {
     // nothing the workspace holds may make it run programs (see `withExplicitBareRepositories`).
     const unasked = ctx.approvalPolicy === 'untrusted' && decision.action !== 'ask';
 
+    // An attempt that throws (spawn refuses an argument with a NUL byte, say) still completes
+    // the item, so the client never keeps an item in progress forever.
+    const run = async (inSandbox: boolean): Promise<R> => {
+      try {
+        return await runOnce(inSandbox);
+      } catch (err) {
+        complete({ status: 'failed', aggregatedOutput: err instanceof Error ? err.message : String(err) });
+        throw err;
+      }
+    };
     // Writable roots come from the thread (ctx.cwd), never from the command's workdir (req.cwd).
     // An unsandboxed attempt still runs in bwrap's pid namespace when bwrap works, so it dies
     // with the daemon even on SIGKILL.
-    const run = async (inSandbox: boolean): Promise<R> => {
+    const runOnce = async (inSandbox: boolean): Promise<R> => {
       const env = unasked ? withExplicitBareRepositories(this.env()) : this.env();
       const containFullAccess = !inSandbox && (await this.probe()).containsFullAccess === true;
       const wrapped = wrapCommand(req.argv, {

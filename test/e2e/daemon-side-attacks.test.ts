@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { createHarness, type Harness } from '../support/harness.js';
-import { execCall, outsideDir, patchCall, patchText, rand, rmrf, runTurn, toolOutputs, type Thread, DONE_TURN, NEVER_WW } from '../support/tool-turns.js';
+import { execCall, itemEvent, outsideDir, patchCall, patchText, rand, rmrf, runTurn, toolOutputs, type Thread, DONE_TURN, NEVER_WW } from '../support/tool-turns.js';
 
-// A hostile model's attacks on what apply_patch reads: the daemon reads the files a patch
-// updates, with the daemon's own identity and /proc, before the writes go through the sandbox.
+// A hostile model's attacks on what the daemon does itself, outside any sandbox, for the model:
+// reading the files a patch names or an image path (with the daemon's identity and /proc), and
+// handing the model's arguments to the spawner.
 
 let h: Harness;
 beforeAll(async () => {
@@ -101,6 +102,26 @@ describe('files the daemon reads for the model are never opened unless regular',
       closeSync(rd);
       rmrf(dir);
     }
+    await t.c.close();
+  });
+});
+
+describe('a command the spawner refuses', () => {
+  it('a NUL byte in a command or its workdir fails that call and completes its item; the daemon goes on', async () => {
+    const t = await openWithSecret(NEVER_WW);
+    h.mock.enqueue(
+      { output: [execCall('echo a\u0000b', 'nul-cmd', { login: false })] },
+      { output: [execCall('echo ok', 'nul-wd', { login: false, workdir: 'x\u0000y' })] },
+      { output: [execCall('echo still-alive', 'after-nul', { login: false })] },
+      DONE_TURN,
+    );
+    const r = await runTurn(h, t);
+    expect(r.turn.status).toBe('completed');
+    for (const id of ['nul-cmd', 'nul-wd']) {
+      expect(toolOutputs(r.requests.at(-1)!).get(id)?.output).toMatch(/null bytes/);
+      expect(itemEvent(r.msgs, 'completed', id)).toMatchObject({ type: 'commandExecution', status: 'failed' });
+    }
+    expect(itemEvent(r.msgs, 'completed', 'after-nul')).toMatchObject({ status: 'completed', aggregatedOutput: 'still-alive\n' });
     await t.c.close();
   });
 });
