@@ -118,8 +118,13 @@ async function handleApplyPatch(call: ToolCall, ctx: ToolContext): Promise<ToolO
   try {
     if (decision.sandboxed) {
       // An approved patch may also write where the user approved it (the real directories, as checked).
-      const grants = decision.action === 'ask' && !check.ok ? check.grants : [];
-      await commitPatchSandboxed(plan, { policy: ctx.sandboxPolicy, cwd: ctx.cwd, grants });
+      const approved = decision.action === 'ask' && !check.ok;
+      await commitPatchSandboxed(plan, {
+        policy: ctx.sandboxPolicy,
+        cwd: ctx.cwd,
+        grants: approved ? check.grants : [],
+        targets: approved ? check.targets : {},
+      });
     } else {
       await commitPatch(plan);
     }
