@@ -1,4 +1,4 @@
-import { closeSync, constants, existsSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -122,6 +122,28 @@ describe('a command the spawner refuses', () => {
       expect(itemEvent(r.msgs, 'completed', id)).toMatchObject({ type: 'commandExecution', status: 'failed' });
     }
     expect(itemEvent(r.msgs, 'completed', 'after-nul')).toMatchObject({ status: 'completed', aggregatedOutput: 'still-alive\n' });
+    await t.c.close();
+  });
+});
+
+describe('apply_patch is no oracle for files outside the roots', () => {
+  it('under never, a guessed line of an outside file gets the same refusal whether it is right or wrong', async () => {
+    const t = await openWithSecret(NEVER_WW);
+    const dir = outsideDir('agentd-oracle-');
+    const file = join(dir, 'pin.txt');
+    writeFileSync(file, 'pin=4821\n', { mode: 0o600 });
+    const guess = (pin: string, id: string) => patchCall(patchText(`*** Update File: ${file}`, '@@', `-pin=${pin}`, '+pin=0'), id);
+    h.mock.enqueue({ output: [guess('4821', 'right')] }, { output: [guess('1111', 'wrong')] }, DONE_TURN);
+    try {
+      const r = await runTurn(h, t);
+      expect(r.turn.status).toBe('completed');
+      const outputs = toolOutputs(r.requests[2]!);
+      expect(outputs.get('right')?.output).toMatch(/patch rejected/);
+      expect(outputs.get('wrong')?.output).toBe(outputs.get('right')?.output);
+      expect(readFileSync(file, 'utf8')).toBe('pin=4821\n');
+    } finally {
+      rmrf(dir);
+    }
     await t.c.close();
   });
 });

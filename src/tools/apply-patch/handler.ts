@@ -13,6 +13,7 @@ import {
 import { probeSandbox } from '../sandbox/probe.js';
 import { policyNeedsSandbox } from '../sandbox/wrap.js';
 import { commitPatch } from './commit.js';
+import { parsePatch } from './parser.js';
 import { checkPatchPaths, isWithin, planPaths, sessionKeysFor, type PatchPathCheck } from './paths.js';
 import { planPatch, type PatchPlan } from './plan.js';
 import { commitPatchSandboxed } from './sandboxed-commit.js';
@@ -70,6 +71,19 @@ export const applyPatchHandler: ToolHandler = {
 async function handleApplyPatch(call: ToolCall, ctx: ToolContext): Promise<ToolOutput> {
   const input = patchInput(call);
   if (!input.ok) return { success: false, content: input.error };
+
+  // Where a patch reaching outside the roots can only be refused, it is refused before anything
+  // is read: planning reads the files as the daemon, and whether a hunk matched would tell the
+  // model whether a line of any file it names (another user's, root's) is what it guessed.
+  if (ctx.approvalPolicy === 'never') {
+    let early: PatchDecision;
+    try {
+      early = decidePatch(checkPatchPaths(pathsOnlyPlan(input.patch, ctx.cwd), ctx.sandboxPolicy, ctx.cwd), 'never');
+    } catch (err) {
+      return { success: false, content: err instanceof Error ? err.message : String(err) };
+    }
+    if (early.action === 'refuse') return { success: false, content: early.reason };
+  }
 
   let plan: PatchPlan;
   try {
@@ -180,6 +194,21 @@ export function decideWrite(d: PatchDecision, sandbox: SandboxState, approvalPol
     sandboxed: false,
     sessionKeys: [`apply_patch-unsandboxed:${callId}`],
   };
+}
+
+/** A plan of the paths a patch names, with nothing read (throws `PatchParseError`). */
+function pathsOnlyPlan(text: string, cwd: string): PatchPlan {
+  const files = parsePatch(text).hunks.map((h) => ({
+    kind: h.type,
+    path: path.resolve(cwd, h.path),
+    movePath: h.type === 'update' && h.movePath !== null ? path.resolve(cwd, h.movePath) : null,
+    displayPath: h.path,
+    oldContent: null,
+    newContent: null,
+    diff: '',
+    readFrom: null,
+  }));
+  return { cwd, files };
 }
 
 /** The patch text of a call: raw for the freeform form, `input` of the JSON for the function form. */
