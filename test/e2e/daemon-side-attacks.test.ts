@@ -19,6 +19,8 @@ afterAll(async () => {
 });
 
 const SECRET = `rt-secret-${rand()}`;
+/** Patches outside the roots are planned (read) before the question, as under never they are not. */
+const ON_REQUEST_WW = ['approval_policy="on-request"', 'sandbox_mode="workspace-write"'];
 
 async function openWithSecret(config: string[]): Promise<Thread> {
   const c = h.spawn(config, { AGENTD_RT_PROBE_SECRET: SECRET });
@@ -54,7 +56,7 @@ describe("apply_patch never carries the daemon's secrets into the workspace", ()
 
 describe('apply_patch reads only regular files', () => {
   it('a patch naming a FIFO or /dev/zero fails at once with a clear error, and the turn goes on', { timeout: 20_000 }, async () => {
-    const t = await openWithSecret(NEVER_WW);
+    const t = await openWithSecret(ON_REQUEST_WW);
     const d = `fifo-${rand()}`;
     h.mock.enqueue(
       { output: [execCall(`mkdir ${d} && mkfifo ${d}/f`, 'fifo-setup', { login: false })] },
@@ -72,7 +74,7 @@ describe('apply_patch reads only regular files', () => {
 
 describe('files the daemon reads for the model are never opened unless regular', () => {
   it('view_image and apply_patch on a FIFO do not release a writer waiting on it (nor run a device driver)', async () => {
-    const t = await openWithSecret(NEVER_WW);
+    const t = await openWithSecret(ON_REQUEST_WW);
     // A host FIFO with a writer blocked until someone opens it for reading: opening it is the side
     // effect (for a device, its driver's open: a watchdog, a serial port, a tape).
     const dir = outsideDir('agentd-fifo-open-');
