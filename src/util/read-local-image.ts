@@ -1,5 +1,6 @@
-import { constants } from 'node:fs';
-import { open, statfs, type FileHandle } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { statfs, type FileHandle } from 'node:fs/promises';
+import { openIfRegular } from './read-regular-file.js';
 
 /** The largest local image we read (the model APIs refuse bigger ones anyway). */
 export const MAX_LOCAL_IMAGE_BYTES = 20 * 1024 * 1024;
@@ -41,8 +42,8 @@ const READ_CHUNK = 1024 * 1024;
 
 /**
  * Reads a local image safely, for input that may name any path (a hostile model's `view_image`,
- * a client's `localImage`). The file is opened without blocking (`O_NONBLOCK`: a FIFO cannot
- * hang the open) and must be a regular file by `fstat` of that very descriptor, not on /proc or
+ * a client's `localImage`). Only a regular file is opened at all (`openIfRegular`: a FIFO or a
+ * device is refused without being opened, so nothing hangs and no driver runs), not on /proc or
  * /sys, at most `maxBytes` (at most `maxBytes + 1` bytes are ever read, whatever the file
  * claims), and a PNG, JPEG, GIF or WebP by its first bytes (the extension is ignored). Symlinks
  * are followed: the checks apply to what was opened. Throws `LocalImageError` otherwise.
@@ -50,17 +51,18 @@ const READ_CHUNK = 1024 * 1024;
 export async function readLocalImage(path: string, opts: ReadLocalImageOptions = {}): Promise<LocalImage> {
   const max = opts.maxBytes ?? MAX_LOCAL_IMAGE_BYTES;
   return abortable(path, opts.signal, async (aborted) => {
-    let fh: FileHandle;
+    let opened: { stats: Stats; handle: FileHandle | null };
     try {
-      fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+      opened = await openIfRegular(path);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') throw new LocalImageError(path, 'not_found', 'no such file');
       throw new LocalImageError(path, 'unreadable', (err as Error).message);
     }
+    const st = opened.stats;
+    if (opened.handle === null) throw new LocalImageError(path, 'not_regular', `it is not a regular file (${kindOf(st)})`);
+    const fh = opened.handle;
     try {
-      const st = await fh.stat();
-      if (!st.isFile()) throw new LocalImageError(path, 'not_regular', `it is not a regular file (${kindOf(st)})`);
       const fsType = await statfs(path).then((s) => s.type, () => null);
       if (fsType === PROC_SUPER_MAGIC || fsType === SYSFS_MAGIC) {
         throw new LocalImageError(path, 'special_fs', 'it is a kernel file (/proc or /sys), not an image');

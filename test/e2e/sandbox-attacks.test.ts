@@ -227,6 +227,50 @@ describe('network off includes datagram sockets of the host (syslog, journald)',
   });
 });
 
+describe('no user namespace of its own inside the sandbox', () => {
+  it('unshare of a user and network namespace (every capability again, over nf_tables and mounts) fails', async () => {
+    const script = `userns-${rand()}.py`;
+    writeFileSync(
+      join(h.workspace, script),
+      'import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nif libc.unshare(0x10000000 | 0x40000000) == 0:\n    print("CAPS " + open("/proc/self/status").read().split("CapEff:")[1].split()[0])\nelse:\n    print("REFUSED", ctypes.get_errno())\n',
+    );
+    try {
+      const t = await openThread(h, NEVER_WW);
+      h.mock.enqueue({ output: [execCall(`python3 ${script}`, 'call-userns', { login: false })] }, DONE_TURN);
+      const r = await runTurn(h, t);
+      const item = completed(r.msgs, 'call-userns');
+      expect(item.aggregatedOutput).not.toContain('CAPS');
+      expect(item.aggregatedOutput).toMatch(/^REFUSED/);
+      await t.c.close();
+    } finally {
+      rmrf(join(h.workspace, script));
+    }
+  });
+});
+
+describe('network off includes vsock, which reaches the hypervisor host from a VM whatever the namespace', () => {
+  it('a vsock stream to the host (CID 2) cannot even be opened without network access', async () => {
+    // On a VM with a vsock device the connect reaches the host (a reset when nothing listens).
+    const script = `vsock-${rand()}.py`;
+    writeFileSync(
+      join(h.workspace, script),
+      'import socket\ns = socket.socket(40, socket.SOCK_STREAM)\nprint("OPENED", flush=True)\ns.settimeout(3)\ns.connect((2, 1024))\n',
+    );
+    try {
+      const t = await openThread(h, NEVER_WW);
+      h.mock.enqueue({ output: [execCall(`python3 ${script}`, 'call-vsock', { login: false })] }, DONE_TURN);
+      const r = await runTurn(h, t);
+      const item = completed(r.msgs, 'call-vsock');
+      expect(item.status).toBe('failed');
+      expect(item.aggregatedOutput).not.toContain('OPENED');
+      expect(item.aggregatedOutput).toMatch(/Address family not supported/);
+      await t.c.close();
+    } finally {
+      rmrf(join(h.workspace, script));
+    }
+  });
+});
+
 describe('commands die with the daemon, even on SIGKILL', () => {
   it.each([
     ['danger-full-access', ['approval_policy="never"', 'sandbox_mode="danger-full-access"']],

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -571,6 +572,47 @@ describe('known-safe commands under untrusted', () => {
     expect(r.turn.status).toBe('completed');
     expect(asked.map((a) => a.params.itemId)).toEqual(['call-fake-shell']);
     expect(existsSync(join(h.workspace, marker))).toBe(false);
+    await t.c.close();
+  });
+
+  it("git status in a project directory shaped like a bare repository runs none of that directory's programs", async () => {
+    const t = await openThread(h, UNTRUSTED);
+    const asked = answer(t, 'decline');
+    // Ordinary project content, as a clone can carry it: HEAD, config, objects/, refs/.
+    const evil = `vendor-${rand()}`;
+    const marker = join(h.workspace, `fsmonitor-ran-${rand()}`);
+    execFileSync('git', ['init', '-q', '--bare', join(h.workspace, evil)]);
+    const git = (...args: string[]) => execFileSync('git', ['--git-dir', join(h.workspace, evil), 'config', ...args]);
+    git('core.bare', 'false');
+    git('core.worktree', '..');
+    git('core.fsmonitor', `touch ${marker}; false`);
+    h.mock.enqueue(
+      { output: [execCall('git status', 'call-bare-wd', { workdir: evil })] },
+      { output: [execCall(`cd ${evil} && git status`, 'call-bare-cd')] },
+      DONE_TURN,
+    );
+    const r = await runTurn(h, t);
+    expect(r.turn.status).toBe('completed');
+    expect(asked).toEqual([]);
+    expect(existsSync(marker)).toBe(false);
+    expect(itemEvent(r.msgs, 'completed', 'call-bare-wd').aggregatedOutput).toMatch(/bare repository/);
+    await t.c.close();
+  });
+
+  it("asks before tail follows a file forever through the obsolete '+1f' form", async () => {
+    const t = await openThread(h, UNTRUSTED);
+    const asked = answer(t, 'decline');
+    writeFileSync(join(h.workspace, 'log.txt'), 'one\ntwo\n');
+    h.mock.enqueue(
+      { output: [execCall('tail +1f log.txt', 'call-tail-f', { yield_time_ms: 500 })] },
+      { output: [execCall('tail -n +2 log.txt', 'call-tail-n')] },
+      DONE_TURN,
+    );
+    const r = await runTurn(h, t);
+    expect(r.turn.status).toBe('completed');
+    expect(asked.map((a) => a.params.itemId)).toEqual(['call-tail-f']);
+    expect(itemEvent(r.msgs, 'completed', 'call-tail-f').status).toBe('declined');
+    expect(itemEvent(r.msgs, 'completed', 'call-tail-n').aggregatedOutput).toBe('two\n');
     await t.c.close();
   });
 

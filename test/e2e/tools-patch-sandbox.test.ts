@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, type Harness } from '../support/harness.js';
@@ -7,6 +7,7 @@ import {
   itemEvent,
   openThread,
   outsideDir,
+  pollUntil,
   patchCall,
   patchText,
   rand,
@@ -141,6 +142,43 @@ describe('apply_patch writes inside the sandbox', () => {
       expect(readFileSync(join(elsewhere, 'sneaky.txt'), 'utf8')).toBe('x\n');
     } finally {
       rmrf(out, elsewhere);
+    }
+    await t.c.close();
+  });
+});
+
+describe('an approval to write outside the roots covers only what was approved', () => {
+  it('a workspace file of the same patch swapped for a symlink into the approved directory while the user decides is not written there', async () => {
+    const t = await openThread(h, ['approval_policy="on-request"', 'sandbox_mode="workspace-write"']);
+    const out = outsideDir('agentd-grant-');
+    // The file the model wants: next to the one the user will approve (think ~/.bashrc by ~/notes.txt).
+    const victim = join(out, 'victim');
+    writeFileSync(victim, 'original\n');
+    const d = `grant-${rand()}`;
+    mkdirSync(join(h.workspace, d));
+    writeFileSync(join(h.workspace, d, 'x'), 'hello\n');
+    const asked: string[] = [];
+    t.c.onServerRequest(async (_method, params) => {
+      asked.push(String(params.reason));
+      // The user takes a moment; meanwhile the model's command has swapped the workspace file.
+      await pollUntil(() => lstatSync(join(h.workspace, d, 'x'), { throwIfNoEntry: false })?.isSymbolicLink() === true, 15_000);
+      return { decision: 'accept' };
+    });
+    const swap = `sleep 1 && rm ${d}/x && ln -s ${victim} ${d}/x`;
+    const patch = patchText(`*** Add File: ${out}/approved.txt`, '+ok', `*** Update File: ${d}/x`, '@@', '+PWNED');
+    h.mock.enqueue(
+      { output: [{ type: 'function_call', name: 'exec_command', arguments: { cmd: swap, login: false, yield_time_ms: 100 }, callId: 'grant-swap' }] },
+      { output: [patchCall(patch, 'grant-patch')] },
+      DONE_TURN,
+    );
+    try {
+      const r = await runTurn(h, t);
+      expect(r.turn.status).toBe('completed');
+      expect(asked).toHaveLength(1);
+      expect(readFileSync(victim, 'utf8')).toBe('original\n');
+      expect(toolOutputs(r.requests[2]!).get('grant-patch')?.output).not.toMatch(/^Success/);
+    } finally {
+      rmrf(out);
     }
     await t.c.close();
   });

@@ -13,6 +13,7 @@ import {
 import { probeSandbox } from '../sandbox/probe.js';
 import { policyNeedsSandbox } from '../sandbox/wrap.js';
 import { commitPatch } from './commit.js';
+import { parsePatch } from './parser.js';
 import { checkPatchPaths, isWithin, planPaths, sessionKeysFor, type PatchPathCheck } from './paths.js';
 import { planPatch, type PatchPlan } from './plan.js';
 import { commitPatchSandboxed } from './sandboxed-commit.js';
@@ -71,6 +72,19 @@ async function handleApplyPatch(call: ToolCall, ctx: ToolContext): Promise<ToolO
   const input = patchInput(call);
   if (!input.ok) return { success: false, content: input.error };
 
+  // Where a patch reaching outside the roots can only be refused, it is refused before anything
+  // is read: planning reads the files as the daemon, and whether a hunk matched would tell the
+  // model whether a line of any file it names (another user's, root's) is what it guessed.
+  if (ctx.approvalPolicy === 'never') {
+    let early: PatchDecision;
+    try {
+      early = decidePatch(checkPatchPaths(pathsOnlyPlan(input.patch, ctx.cwd), ctx.sandboxPolicy, ctx.cwd), 'never');
+    } catch (err) {
+      return { success: false, content: err instanceof Error ? err.message : String(err) };
+    }
+    if (early.action === 'refuse') return { success: false, content: early.reason };
+  }
+
   let plan: PatchPlan;
   try {
     plan = await planPatch(input.patch, ctx.cwd);
@@ -118,8 +132,13 @@ async function handleApplyPatch(call: ToolCall, ctx: ToolContext): Promise<ToolO
   try {
     if (decision.sandboxed) {
       // An approved patch may also write where the user approved it (the real directories, as checked).
-      const grants = decision.action === 'ask' && !check.ok ? check.grants : [];
-      await commitPatchSandboxed(plan, { policy: ctx.sandboxPolicy, cwd: ctx.cwd, grants });
+      const approved = decision.action === 'ask' && !check.ok;
+      await commitPatchSandboxed(plan, {
+        policy: ctx.sandboxPolicy,
+        cwd: ctx.cwd,
+        grants: approved ? check.grants : [],
+        targets: approved ? check.targets : {},
+      });
     } else {
       await commitPatch(plan);
     }
@@ -175,6 +194,21 @@ export function decideWrite(d: PatchDecision, sandbox: SandboxState, approvalPol
     sandboxed: false,
     sessionKeys: [`apply_patch-unsandboxed:${callId}`],
   };
+}
+
+/** A plan of the paths a patch names, with nothing read (throws `PatchParseError`). */
+function pathsOnlyPlan(text: string, cwd: string): PatchPlan {
+  const files = parsePatch(text).hunks.map((h) => ({
+    kind: h.type,
+    path: path.resolve(cwd, h.path),
+    movePath: h.type === 'update' && h.movePath !== null ? path.resolve(cwd, h.movePath) : null,
+    displayPath: h.path,
+    oldContent: null,
+    newContent: null,
+    diff: '',
+    readFrom: null,
+  }));
+  return { cwd, files };
 }
 
 /** The patch text of a call: raw for the freeform form, `input` of the JSON for the function form. */

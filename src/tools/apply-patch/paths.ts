@@ -8,7 +8,21 @@ import type { PatchPlan } from './plan.js';
  * patch names them; `grants` are the real directories an approval of this patch opens to the
  * sandboxed writer (each offender's deepest existing parent, symlinks resolved at check time).
  */
-export type PatchPathCheck = { ok: true } | { ok: false; reason: string; paths: string[]; grants: string[] };
+export type PatchPathCheck =
+  | { ok: true }
+  | { ok: false; reason: string; paths: string[]; grants: string[]; targets: Record<string, PatchTarget> };
+
+/**
+ * Where an approved write outside the roots lands, resolved when the user was asked (and shown
+ * to them): `write` with every symlink resolved (a write follows a final symlink), `unlink` with
+ * only the parent resolved (a delete removes a link itself). The writer uses these, not the path
+ * as named, so a workspace directory or file swapped for a symlink while the user decides cannot
+ * redirect the write elsewhere inside the approved directory.
+ */
+export interface PatchTarget {
+  write: string;
+  unlink: string;
+}
 
 /** Every absolute path a plan writes or removes (move sources and targets included), deduplicated. */
 export function planPaths(plan: PatchPlan): string[] {
@@ -42,12 +56,22 @@ export function checkPatchPaths(plan: PatchPlan, policy: SandboxPolicy, cwd: str
   if (policy.type === 'dangerFullAccess') return { ok: true };
   const paths = planPaths(plan);
   if (policy.type === 'readOnly') {
-    return { ok: false, reason: 'the sandbox is read-only: the patch may not write any file', paths, grants: grantsFor(paths, cwd) };
+    return {
+      ok: false,
+      reason: 'the sandbox is read-only: the patch may not write any file',
+      paths,
+      grants: grantsFor(paths, cwd),
+      targets: targetsFor(paths, cwd),
+    };
   }
   const roots = writableRoots(policy, cwd).map(realOrResolved);
   // As in the command sandbox, a repository's .git stays read-only inside a writable root.
   const protectedDirs = roots.map((r) => path.join(r, '.git'));
-  const outside = paths.filter((p) => {
+  // Where the content of each updated file really came from counts as well: a path swapped from
+  // a symlink to a plain file between the read and this check would otherwise carry outside
+  // content (the daemon's own /proc/self/environ) into the workspace.
+  const sources = plan.files.flatMap((f) => (f.readFrom !== null && !paths.includes(f.readFrom) ? [f.readFrom] : []));
+  const outside = [...paths, ...new Set(sources)].filter((p) => {
     const real = resolveReal(path.resolve(cwd, p));
     return real === null || !roots.some((root) => isWithin(real, root)) || protectedDirs.some((g) => isWithin(real, g));
   });
@@ -62,7 +86,20 @@ export function checkPatchPaths(plan: PatchPlan, policy: SandboxPolicy, cwd: str
     reason: `the patch writes outside the writable roots (${roots.join(', ')}): ${shown.join(', ')}`,
     paths: outside,
     grants: grantsFor(outside, cwd),
+    targets: targetsFor(outside, cwd),
   };
+}
+
+/** The resolved targets of `paths` (see `PatchTarget`); unresolvable ones get none. */
+function targetsFor(paths: string[], cwd: string): Record<string, PatchTarget> {
+  const out: Record<string, PatchTarget> = {};
+  for (const p of paths) {
+    const abs = path.resolve(cwd, p);
+    const write = resolveReal(abs);
+    const parent = resolveReal(path.dirname(abs));
+    if (write !== null && parent !== null) out[abs] = { write, unlink: path.join(parent, path.basename(abs)) };
+  }
+  return out;
 }
 
 /**

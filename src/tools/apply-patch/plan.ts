@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createTwoFilesPatch, OMIT_HEADERS } from 'diff';
+import { readRegularFile } from '../../util/read-regular-file.js';
 import { parsePatch, type UpdateChunk } from './parser.js';
 import { LineMatcher } from './seek-sequence.js';
 
@@ -27,7 +27,16 @@ export interface PlannedFile {
   newContent: string | null;
   /** Unified diff of old → new, hunks only (the path and kind are carried separately). */
   diff: string;
+  /**
+   * The real path of the file `oldContent` was read from, as opened (null: nothing was read from
+   * disk). The path check covers it: a symlink swapped after the read cannot hide that the
+   * content came from outside the roots (the daemon's own /proc/self/environ, say).
+   */
+  readFrom: string | null;
 }
+
+/** The largest file a patch reads (and so rewrites); bigger ones are refused, not buffered. */
+export const MAX_PATCH_FILE_BYTES = 64 * 1024 * 1024;
 
 /** Every change a patch makes, in patch order. Hunks on the same file see earlier hunks' result. */
 export interface PatchPlan {
@@ -45,8 +54,14 @@ export async function planPatch(text: string, cwd: string): Promise<PatchPlan> {
   if (hunks.length === 0) throw new PatchApplyError('No files were modified: the patch contains no file operations.');
   // Planned contents by absolute path, so a later hunk sees an earlier hunk's result.
   const planned = new Map<string, string | null>();
-  const current = async (abs: string, display: string): Promise<string | null> =>
-    planned.has(abs) ? (planned.get(abs) ?? null) : readIfExists(abs, display);
+  const readFrom = new Map<string, string>();
+  const current = async (abs: string, display: string): Promise<string | null> => {
+    if (planned.has(abs)) return planned.get(abs) ?? null;
+    const read = await readIfExists(abs, display);
+    if (read === null) return null;
+    readFrom.set(abs, read.realPath);
+    return read.content;
+  };
 
   const files: PlannedFile[] = [];
   for (const hunk of hunks) {
@@ -54,11 +69,11 @@ export async function planPatch(text: string, cwd: string): Promise<PatchPlan> {
     const oldContent = await current(abs, hunk.path);
     if (hunk.type === 'add') {
       planned.set(abs, hunk.contents);
-      files.push(entry('add', abs, null, hunk.path, oldContent, hunk.contents));
+      files.push(entry('add', abs, null, hunk.path, oldContent, hunk.contents, readFrom.get(abs)));
     } else if (hunk.type === 'delete') {
       if (oldContent === null) throw new PatchApplyError(`Failed to delete ${hunk.path}: the file does not exist`);
       planned.set(abs, null);
-      files.push(entry('delete', abs, null, hunk.path, oldContent, null));
+      files.push(entry('delete', abs, null, hunk.path, oldContent, null, readFrom.get(abs)));
     } else {
       if (oldContent === null) throw new PatchApplyError(`Failed to read file to update ${hunk.path}: the file does not exist`);
       const newContent = applyChunks(oldContent, hunk.chunks, hunk.path);
@@ -70,7 +85,7 @@ export async function planPatch(text: string, cwd: string): Promise<PatchPlan> {
       } else {
         planned.set(abs, newContent);
       }
-      files.push(entry('update', abs, moveAbs, hunk.movePath ?? hunk.path, oldContent, newContent));
+      files.push(entry('update', abs, moveAbs, hunk.movePath ?? hunk.path, oldContent, newContent, readFrom.get(abs)));
     }
   }
   return { cwd, files };
@@ -83,21 +98,24 @@ function entry(
   displayPath: string,
   oldContent: string | null,
   newContent: string | null,
+  readFrom: string | undefined,
 ): PlannedFile {
   const diff = createTwoFilesPatch(displayPath, displayPath, oldContent ?? '', newContent ?? '', undefined, undefined, {
     context: 3,
     headerOptions: OMIT_HEADERS,
   });
-  return { kind, path: abs, movePath, displayPath, oldContent, newContent, diff };
+  return { kind, path: abs, movePath, displayPath, oldContent, newContent, diff, readFrom: readFrom ?? null };
 }
 
-async function readIfExists(abs: string, display: string): Promise<string | null> {
+/**
+ * Reads a file a patch names, as the daemon (before any sandbox): only a regular file, without
+ * blocking on a FIFO, within the size cap, with the real path of what was opened.
+ */
+async function readIfExists(abs: string, display: string): Promise<{ content: string; realPath: string } | null> {
   try {
-    return await readFile(abs, 'utf8');
+    const r = await readRegularFile(abs, MAX_PATCH_FILE_BYTES);
+    return r === null ? null : { content: r.bytes.toString('utf8'), realPath: r.realPath };
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
-    if (code === 'EISDIR') throw new PatchApplyError(`Failed to read ${display}: it is a directory`);
     throw new PatchApplyError(`Failed to read ${display}: ${(err as Error).message}`);
   }
 }

@@ -1,8 +1,9 @@
 import { wrapCommand } from '../sandbox/wrap.js';
 import { effectiveExitCode, runCommand } from '../shell/exec.js';
 import type { SandboxPolicy } from '../types.js';
+import type { PatchTarget } from './paths.js';
 import type { PatchPlan } from './plan.js';
-import { WRITER_SCRIPT, writeOps } from './write-ops.js';
+import { WRITER_SCRIPT, writeOps, type WriteOp } from './write-ops.js';
 
 /** A patch write that stops past this is killed (a writer never needs long; this guards a hang). */
 const WRITER_TIMEOUT_MS = 120_000;
@@ -15,14 +16,22 @@ export interface SandboxedCommitOptions {
   cwd: string;
   /** Real directories the user approved on top of the policy's roots (see `PatchPathCheck`). */
   grants: readonly string[];
+  /**
+   * The approved paths (absolute, as the plan names them) with where they resolved when the user
+   * was asked. Only these steps run with the grants, and at those resolved paths.
+   */
+  targets: Readonly<Record<string, PatchTarget>>;
 }
+
+/** What decides where one writer may write. */
+export type WriterRoots = Pick<SandboxedCommitOptions, 'policy' | 'cwd' | 'grants'>;
 
 /**
  * The policy the writer runs under: the thread's, plus the approved directories, never network.
  * A read-only thread gets exactly the approved directories (the first one stands in as the cwd,
  * because a workspace policy always makes its cwd writable).
  */
-export function writerPolicy(opts: SandboxedCommitOptions): { policy: SandboxPolicy; cwd: string } {
+export function writerPolicy(opts: WriterRoots): { policy: SandboxPolicy; cwd: string } {
   const { policy, cwd, grants } = opts;
   if (policy.type === 'workspaceWrite') {
     return { policy: { ...policy, networkAccess: false, writableRoots: [...policy.writableRoots, ...grants] }, cwd };
@@ -40,7 +49,7 @@ export function writerPolicy(opts: SandboxedCommitOptions): { policy: SandboxPol
  * The writer's argv inside the sandbox. The only call into the sandbox wrapper, kept apart so a
  * change of `wrapCommand`'s options (or extra descriptors it needs passed) is adapted here.
  */
-export function writerCommand(opts: SandboxedCommitOptions): { argv: string[]; env: NodeJS.ProcessEnv; inputFds: Buffer[] } {
+export function writerCommand(opts: WriterRoots): { argv: string[]; env: NodeJS.ProcessEnv; inputFds: Buffer[] } {
   const { policy, cwd } = writerPolicy(opts);
   // Only what the wrapper consults: PATH to find bwrap, TMPDIR for the roots (as the path check).
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
@@ -58,6 +67,26 @@ export function writerCommand(opts: SandboxedCommitOptions): { argv: string[]; e
  */
 export async function commitPatchSandboxed(plan: PatchPlan, opts: SandboxedCommitOptions): Promise<void> {
   const { ops } = writeOps(plan);
+  // Approved steps go to their resolved targets in a writer with the grants; every other step
+  // runs in a writer without them, so only what the user approved can land in a granted
+  // directory. Consecutive steps of one kind share a writer; patch order is kept.
+  const steps = ops.map((op) => {
+    const target = opts.grants.length > 0 ? opts.targets[op.path] : undefined;
+    if (!target) return { op, granted: false };
+    const real: WriteOp = op.op === 'unlink' ? { ...op, path: target.unlink } : { ...op, path: target.write };
+    return { op: real, granted: true };
+  });
+  for (let i = 0; i < steps.length; ) {
+    let j = i;
+    while (j < steps.length && steps[j]!.granted === steps[i]!.granted) j++;
+    const batch = steps.slice(i, j).map((s) => s.op);
+    await runWriter(batch, { ...opts, grants: steps[i]!.granted ? opts.grants : [] });
+    i = j;
+  }
+}
+
+/** Runs one writer over `ops` (see `commitPatchSandboxed`). */
+async function runWriter(ops: WriteOp[], opts: WriterRoots): Promise<void> {
   const { argv, env, inputFds } = writerCommand(opts);
   const r = await runCommand({ argv, cwd: '/', env, inputFds, stdin: JSON.stringify(ops), timeoutMs: WRITER_TIMEOUT_MS });
   const results = r.stdout

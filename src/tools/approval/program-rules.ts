@@ -144,8 +144,12 @@ const head: ProgramRule = {
   },
 };
 
-/** GNU tail: without `-f`/`-F`/`--follow` (never ends), `--pid`, `--retry`, `-s`. */
-const tail: ProgramRule = head;
+/**
+ * GNU tail: without `-f`/`-F`/`--follow` (never ends), `--pid`, `--retry`, `-s`. GNU tail also
+ * reads a first argument `+NUM[bcl][f]` as an option of the obsolete syntax (`tail +1f FILE`
+ * follows), so no operand may start with `+`.
+ */
+const tail: ProgramRule = { ...head, check: (p) => p.operands.every((o) => !o.startsWith('+')) };
 
 const cat: ProgramRule = {
   options: {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { readRegularFile } from '../../util/read-regular-file.js';
 import type { TurnDiffTracker } from '../types.js';
 import { renderGitFileDiff, type FileSide } from './git-file-diff.js';
 
@@ -92,11 +92,17 @@ export function findGitRoot(dir: string): string | null {
   }
 }
 
+/** The largest file the turn diff reads; a bigger one shows as absent. */
+const MAX_DIFF_FILE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * One side of a touched path. The model's commands can swap a touched path for a FIFO or a
+ * symlink to a huge file at any time, so the read cannot block and is bounded.
+ */
 async function readSide(abs: string): Promise<FileSide | null> {
   try {
-    const st = await stat(abs);
-    if (!st.isFile()) return null;
-    return { content: await readFile(abs), mode: st.mode & 0o100 ? '100755' : '100644' };
+    const r = await readRegularFile(abs, MAX_DIFF_FILE_BYTES);
+    return r === null ? null : { content: r.bytes, mode: r.mode & 0o100 ? '100755' : '100644' };
   } catch {
     return null;
   }

@@ -1,6 +1,6 @@
 import { runCommand, type ExecResult } from '../shell/exec.js';
 import { SECCOMP_ARCHES } from './seccomp.js';
-import { wrapCommand, type WrapOptions } from './wrap.js';
+import { setNestedUsernsDisabled, wrapCommand, type WrapOptions } from './wrap.js';
 
 /** Whether commands can be sandboxed here, and why not. */
 export interface SandboxProbe {
@@ -12,6 +12,11 @@ export interface SandboxProbe {
    * (`WrapOptions.containFullAccess`). Absent means no: they run as plain process groups.
    */
   containsFullAccess?: boolean;
+  /**
+   * Set when this bwrap is older than 0.8 and cannot forbid user namespaces inside the sandbox:
+   * it still runs, without `--disable-userns`.
+   */
+  nestedUserns?: true;
 }
 
 /** How long one probe run may take before it counts as failed. */
@@ -44,6 +49,13 @@ async function probe(timeoutMs: number): Promise<SandboxProbe> {
   ]);
   const containsFullAccess = full.exitCode === 0;
   if (restricted.exitCode === 0) return { available: true, containsFullAccess };
+  if (restricted.aggregated.includes('--disable-userns')) {
+    // A bwrap before 0.8: sandbox without the option rather than not at all.
+    setNestedUsernsDisabled(false);
+    const older = await runWrapped({ policy: { type: 'readOnly' }, policyCwd: '/', cwd: '/' }, timeoutMs);
+    if (older.exitCode === 0) return { available: true, containsFullAccess, nestedUserns: true };
+    return { available: false, reason: failure(older), containsFullAccess };
+  }
   return { available: false, reason: failure(restricted), containsFullAccess };
 }
 
@@ -60,4 +72,5 @@ export function probeSandbox(timeoutMs = PROBE_TIMEOUT_MS): Promise<SandboxProbe
 /** Forgets the cached probe (tests). */
 export function resetSandboxProbe(): void {
   cached = null;
+  setNestedUsernsDisabled(true);
 }

@@ -5,7 +5,10 @@
  * `--unshare-net` already cuts IP and abstract Unix sockets (both live in the network namespace),
  * but a Unix socket bound to a *file* is reached through the filesystem, which the sandbox shows
  * read-only, and connecting needs no write access: a Docker or D-Bus socket would be a full escape.
- * So the filter refuses `socket(AF_UNIX, …)`. Stream and seqpacket `socketpair`s stay allowed
+ * So the filter refuses `socket(AF_UNIX, …)`. Other families are refused too unless the network
+ * namespace confines them (IP and netlink): vsock, for one, is not namespaced and reaches the
+ * hypervisor's host (CID 2) from any VM (Firecracker, QEMU, WSL2) whatever the namespace.
+ * Stream and seqpacket `socketpair`s stay allowed
  * (they only connect the process to itself and cannot be reconnected; Node, Python and libuv use
  * them for child stdio), but a datagram pair is refused: a datagram socket can `connect` or
  * `sendto` any socket path (syslog's /dev/log, journald, sd_notify). It also refuses io_uring,
@@ -37,7 +40,12 @@ const OFF_ARG1_LO = 24;
 
 const EPERM = 1;
 const ENOSYS = 38;
+const EAFNOSUPPORT = 97;
 const AF_UNIX = 1;
+/** The families a sandbox without network may still open: all confined to its network namespace. */
+const AF_INET = 2;
+const AF_INET6 = 10;
+const AF_NETLINK = 16;
 const SOCK_DGRAM = 2;
 /** The socket type without SOCK_NONBLOCK / SOCK_CLOEXEC. */
 const SOCK_TYPE_MASK = 0xf;
@@ -90,7 +98,8 @@ function program(): Insn[] {
     p.push({ code: BPF_JEQ_K, k: a.socketpair, jt: `pair${i}` });
     p.push({ code: BPF_JEQ_K, k: a.socket, jf: 'allow' });
     p.push({ code: BPF_LD_W_ABS, k: OFF_ARG0_LO });
-    p.push({ code: BPF_JEQ_K, k: AF_UNIX, jt: 'eperm', jf: 'allow' });
+    for (const family of [AF_INET, AF_INET6, AF_NETLINK]) p.push({ code: BPF_JEQ_K, k: family, jt: 'allow' });
+    p.push({ code: BPF_JEQ_K, k: AF_UNIX, jt: 'eperm', jf: 'eafnosupport' });
     p.push({ code: BPF_LD_W_ABS, k: OFF_ARG1_LO, label: `pair${i}` });
     p.push({ code: BPF_ALU_AND_K, k: SOCK_TYPE_MASK });
     p.push({ code: BPF_JEQ_K, k: SOCK_DGRAM, jt: 'eperm', jf: 'allow' });
@@ -98,6 +107,7 @@ function program(): Insn[] {
   p.push({ code: BPF_RET_K, k: SECCOMP_RET_ALLOW, label: 'allow' });
   p.push({ code: BPF_RET_K, k: SECCOMP_RET_ERRNO | EPERM, label: 'eperm' });
   p.push({ code: BPF_RET_K, k: SECCOMP_RET_ERRNO | ENOSYS, label: 'enosys' });
+  p.push({ code: BPF_RET_K, k: SECCOMP_RET_ERRNO | EAFNOSUPPORT, label: 'eafnosupport' });
   return p;
 }
 

@@ -6,6 +6,20 @@ import { noNetworkSeccompFilter } from './seccomp.js';
 /** The bubblewrap binary we use. */
 export const BWRAP_PATH = 'bwrap';
 
+/**
+ * Whether sandboxes pass `--disable-userns` (bubblewrap 0.8 and later). Without it a sandboxed
+ * process can `unshare` a user namespace of its own and hold every capability over namespaces it
+ * creates there (a network namespace's nf_tables, mounts): none reaches the host, but that is the
+ * kernel surface most namespace escapes go through. The probe turns it off for an older bwrap
+ * that does not know the option (see `probeSandbox`).
+ */
+let nestedUsernsDisabled = true;
+
+/** Sets whether `--disable-userns` is passed (the probe; tests). */
+export function setNestedUsernsDisabled(on: boolean): void {
+  nestedUsernsDisabled = on;
+}
+
 /** What `wrapCommand` needs besides the argv. */
 export interface WrapOptions {
   policy: SandboxPolicy;
@@ -101,7 +115,8 @@ export function readOnlySubpaths(roots: string[]): string[] {
  * Privileges: a user namespace plus `--cap-drop ALL` leave the command no capability at all, not
  * even in its bounding set, even when agentd runs as root (bwrap run by root keeps every
  * capability otherwise); bwrap also sets no_new_privs, so setuid binaries gain nothing. UTS and
- * IPC are unshared, so `hostname` cannot touch the host's.
+ * IPC are unshared, so `hostname` cannot touch the host's. No user namespace can be created
+ * inside (`--disable-userns`, see `setNestedUsernsDisabled`).
  *
  * Network off: a network namespace, plus the seccomp filter of `seccomp.ts` (fd 3) against host
  * Unix sockets, which the network namespace does not cover.
@@ -119,6 +134,7 @@ export function bwrapArgs(policy: SandboxPolicy, policyCwd: string, cwd: string,
   args.push('--dev', '/dev', '--proc', '/proc');
   args.push('--ro-bind', '/proc/sys', '/proc/sys', '--ro-bind-try', '/proc/sysrq-trigger', '/proc/sysrq-trigger');
   args.push('--unshare-user', '--cap-drop', 'ALL', '--unshare-pid', '--unshare-uts', '--unshare-ipc');
+  if (nestedUsernsDisabled) args.push('--disable-userns');
   const inputFds: Buffer[] = [];
   if (!policyAllowsNetwork(policy)) {
     args.push('--unshare-net', '--seccomp', '3');

@@ -88,6 +88,28 @@ export function buildCommandEnv(
   return out;
 }
 
+/**
+ * `env` plus `safe.bareRepository=explicit` for git (appended to any `GIT_CONFIG_COUNT` entries
+ * already there), for commands that run because they are known-safe, without a question.
+ *
+ * A directory shaped like a bare repository (`HEAD`, `config`, `objects/`, `refs/`) is ordinary
+ * content a cloned project can carry, and git takes it as the repository when run inside it:
+ * its `config` then names programs git runs (`core.fsmonitor` on `git status`, textconv drivers
+ * on `git log -p`). So `git status` with `workdir` in such a directory would run the project's
+ * code with no approval. Explicit bare repositories (`--git-dir`, `GIT_DIR`) still work, and git
+ * before 2.38 ignores the setting.
+ */
+export function withExplicitBareRepositories(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const count = Number(env.GIT_CONFIG_COUNT ?? '0');
+  const n = Number.isInteger(count) && count >= 0 ? count : 0;
+  return {
+    ...env,
+    GIT_CONFIG_COUNT: String(n + 1),
+    [`GIT_CONFIG_KEY_${n}`]: 'safe.bareRepository',
+    [`GIT_CONFIG_VALUE_${n}`]: 'explicit',
+  };
+}
+
 /** The variables the configured providers read credentials from (`env_key`, `env_http_headers`). */
 export function providerSecretNames(config: Pick<Config, 'providerSources'>): string[] {
   const names = new Set<string>();

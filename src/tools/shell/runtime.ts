@@ -5,7 +5,7 @@ import { commandSessionKey, type CommandRunMode } from '../approval/session-keys
 import { isLikelySandboxDenial } from '../sandbox/denial.js';
 import { probeSandbox, type SandboxProbe } from '../sandbox/probe.js';
 import { policyNeedsSandbox, wrapCommand } from '../sandbox/wrap.js';
-import { buildCommandEnv, DEFAULT_SHELL_ENVIRONMENT_POLICY } from './command-env.js';
+import { buildCommandEnv, DEFAULT_SHELL_ENVIRONMENT_POLICY, withExplicitBareRepositories } from './command-env.js';
 import { displayCommand, parseCommandActions } from './command-parse.js';
 
 /** How one attempt is to be run. `argv` is already wrapped (bwrap) when it should be. */
@@ -138,11 +138,25 @@ export class ShellRuntime {
       }
     }
 
+    // Under `untrusted`, a command that runs without a question runs because it is known-safe:
+    // nothing the workspace holds may make it run programs (see `withExplicitBareRepositories`).
+    const unasked = ctx.approvalPolicy === 'untrusted' && decision.action !== 'ask';
+
+    // An attempt that throws (spawn refuses an argument with a NUL byte, say) still completes
+    // the item, so the client never keeps an item in progress forever.
+    const run = async (inSandbox: boolean): Promise<R> => {
+      try {
+        return await runOnce(inSandbox);
+      } catch (err) {
+        complete({ status: 'failed', aggregatedOutput: err instanceof Error ? err.message : String(err) });
+        throw err;
+      }
+    };
     // Writable roots come from the thread (ctx.cwd), never from the command's workdir (req.cwd).
     // An unsandboxed attempt still runs in bwrap's pid namespace when bwrap works, so it dies
     // with the daemon even on SIGKILL.
-    const run = async (inSandbox: boolean): Promise<R> => {
-      const env = this.env();
+    const runOnce = async (inSandbox: boolean): Promise<R> => {
+      const env = unasked ? withExplicitBareRepositories(this.env()) : this.env();
       const containFullAccess = !inSandbox && (await this.probe()).containsFullAccess === true;
       const wrapped = wrapCommand(req.argv, {
         policy: inSandbox ? ctx.sandboxPolicy : FULL_ACCESS,

@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, readdir, rm, symlink, writeFile, readFile } from 'node:fs/promises';
+import { realpathSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm, symlink, unlink, writeFile, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -40,6 +41,17 @@ async function expectNothingWritten(): Promise<void> {
 }
 
 describe('checkPatchPaths', () => {
+  it('refuses an update whose content was read through a symlink to the outside, even once the symlink is gone', async () => {
+    await symlink(path.join(outside, 'secret.txt'), path.join(work, 'a'));
+    const plan = await planPatch('*** Begin Patch\n*** Update File: a\n@@\n+tail\n*** End Patch', work);
+    expect(plan.files[0]!.readFrom).toBe(realpathSync(path.join(outside, 'secret.txt')));
+    // The swap a hostile command makes between the read and the check: now a plain file.
+    await unlink(path.join(work, 'a'));
+    await writeFile(path.join(work, 'a'), '');
+    const result = checkPatchPaths(plan, workspace(), work);
+    expect(result).toMatchObject({ ok: false, paths: [realpathSync(path.join(outside, 'secret.txt'))] });
+  });
+
   it('allows paths inside the workspace, including new nested directories', async () => {
     expect(await check(addPatch('a/b/c.txt'))).toEqual({ ok: true });
     expect(await check(addPatch('a/../d.txt'))).toEqual({ ok: true });

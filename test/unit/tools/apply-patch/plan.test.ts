@@ -1,4 +1,6 @@
-import { mkdtemp, readFile, readdir, rm, stat, writeFile, mkdir, chmod } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { realpathSync } from 'node:fs';
+import { mkdtemp, readFile, readdir, rm, stat, symlink, writeFile, mkdir, chmod } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -99,6 +101,7 @@ describe('planPatch and commitPatch', () => {
         oldContent: 'x\ny\n',
         newContent: 'x\nz\n',
         diff: '@@ -1,2 +1,2 @@\n x\n-y\n+z\n',
+        readFrom: realpathSync(path.join(dir, 'a.txt')),
       },
     ]);
   });
@@ -169,6 +172,21 @@ describe('planPatch and commitPatch', () => {
     expect((await planError(patch('*** Delete File: no.txt'))).message).toContain('Failed to delete no.txt');
     expect((await planError(patch())).message).toContain('No files were modified');
     expect(await planError('garbage')).toBeInstanceOf(PatchParseError);
+  });
+
+  it('refuses to read a FIFO, a device or a directory, without blocking', async () => {
+    execFileSync('mkfifo', [path.join(dir, 'fifo')]);
+    await expect(planPatch(patch('*** Update File: fifo', '@@', '+x'), dir)).rejects.toThrow(/fifo: it is not a regular file/);
+    await expect(planPatch(patch('*** Update File: /dev/zero', '@@', '+x'), dir)).rejects.toThrow(/not a regular file/);
+    await mkdir(path.join(dir, 'sub'));
+    await expect(planPatch(patch('*** Update File: sub', '@@', '+x'), dir)).rejects.toThrow(/sub: it is a directory/);
+  });
+
+  it('records the real path each old content was read from', async () => {
+    await write('real.txt', 'one\n');
+    await symlink(path.join(dir, 'real.txt'), path.join(dir, 'link.txt'));
+    const plan = await planPatch(patch('*** Update File: link.txt', '@@', '-one', '+two', '*** Add File: new.txt', '+n'), dir);
+    expect(plan.files.map((f) => f.readFrom)).toEqual([realpathSync(path.join(dir, 'real.txt')), null]);
   });
 
   it('lets a later hunk see an earlier hunk on the same file', async () => {

@@ -29,7 +29,7 @@ describe('commitPatchSandboxed', () => {
     // The swap happens between the check and the write.
     rmSync(path.join(work, 'd'), { recursive: true });
     symlinkSync(outside, path.join(work, 'd'));
-    await expect(commitPatchSandboxed(plan, { policy: ws, cwd: work, grants: [] })).rejects.toThrow(/sandbox refused to write .*d\/x\.txt/);
+    await expect(commitPatchSandboxed(plan, { policy: ws, cwd: work, grants: [], targets: {} })).rejects.toThrow(/sandbox refused to write .*d\/x\.txt/);
     expect(readdirSync(outside)).toEqual([]);
     // Steps before the failure stay written, as with the in-process commit.
     expect(readFileSync(path.join(work, 'ok.txt'), 'utf8')).toBe('fine\n');
@@ -43,7 +43,7 @@ describe('commitPatchSandboxed', () => {
       '*** Begin Patch\n*** Update File: run.sh\n*** Move to: bin/run.sh\n@@\n-one\n+two\n*** Delete File: gone.txt\n*** Add File: a/b/c.txt\n+c\n*** End Patch\n',
       work,
     );
-    await commitPatchSandboxed(plan, { policy: ws, cwd: work, grants: [] });
+    await commitPatchSandboxed(plan, { policy: ws, cwd: work, grants: [], targets: {} });
     expect(readFileSync(path.join(work, 'bin/run.sh'), 'utf8')).toBe('two\n');
     expect(statSync(path.join(work, 'bin/run.sh')).mode & 0o777).toBe(0o750);
     expect(existsSync(path.join(work, 'run.sh'))).toBe(false);
@@ -57,10 +57,25 @@ describe('commitPatchSandboxed', () => {
     const check = checkPatchPaths(plan, ws, work);
     expect(check.ok).toBe(false);
     const grants = check.ok ? [] : check.grants;
+    const targets = check.ok ? {} : check.targets;
     expect(grants).toEqual([outside]);
-    await expect(commitPatchSandboxed(plan, { policy: ws, cwd: work, grants: [] })).rejects.toThrow(/sandbox refused/);
-    await commitPatchSandboxed(plan, { policy: ws, cwd: work, grants });
+    await expect(commitPatchSandboxed(plan, { policy: ws, cwd: work, grants: [], targets: {} })).rejects.toThrow(/sandbox refused/);
+    await commitPatchSandboxed(plan, { policy: ws, cwd: work, grants, targets });
     expect(readFileSync(path.join(outside, 'ok.txt'), 'utf8')).toBe('yes\n');
+  });
+
+  it('lets only the approved steps use the grant: a workspace step swapped into the granted directory is refused', async () => {
+    writeFileSync(path.join(work, 'x'), 'hello\n');
+    writeFileSync(path.join(outside, 'victim'), 'original\n');
+    const plan = await planPatch(`*** Begin Patch\n*** Add File: ${outside}/ok.txt\n+yes\n*** Update File: x\n@@\n+PWNED\n*** End Patch\n`, work);
+    const check = checkPatchPaths(plan, ws, work);
+    if (check.ok) throw new Error('expected the outside path to need approval');
+    // After the check (while the user decides), x becomes a symlink into the approved directory.
+    rmSync(path.join(work, 'x'));
+    symlinkSync(path.join(outside, 'victim'), path.join(work, 'x'));
+    await expect(commitPatchSandboxed(plan, { policy: ws, cwd: work, grants: check.grants, targets: check.targets })).rejects.toThrow(/sandbox refused/);
+    expect(readFileSync(path.join(outside, 'ok.txt'), 'utf8')).toBe('yes\n');
+    expect(readFileSync(path.join(outside, 'victim'), 'utf8')).toBe('original\n');
   });
 });
 

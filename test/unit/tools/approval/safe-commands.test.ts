@@ -120,6 +120,8 @@ describe('isKnownSafeCommand reads options the way the program does', () => {
     ['sed with a write command', ['sed', '-n', '1w out', 'x']],
     ['sed -e with a write command', ['sed', '-n', '-e', '1p', '-e', 'w out', 'x']],
     ['tail -f never ends', ['tail', '-f', 'x']],
+    ["tail's obsolete +NUMf follows forever", ['tail', '+1f', 'x']],
+    ["tail's obsolete +NUMf before --", ['tail', '+1f', '--', 'x']],
     ['file -C compiles a magic file', ['file', '-C']],
     ['tree -o writes a file', ['tree', '-o', 'out']],
     ['tree -o inside a cluster after -L', ['tree', '-Lo', '2', 'out']],

@@ -51,6 +51,11 @@ describe('probeSandbox', () => {
     },
   );
 
+  it('a bwrap before 0.8, which does not know --disable-userns, still sandboxes, without that option', async () => {
+    await bwrapRefusing('--disable-userns');
+    expect(await probeSandbox()).toEqual({ available: true, containsFullAccess: true, nestedUserns: true });
+  });
+
   it('a bwrap refusing full-access containment leaves the restricted sandbox available', async () => {
     await bwrapRefusing('--dev-bind');
     expect(await probeSandbox()).toEqual({ available: true, containsFullAccess: false });

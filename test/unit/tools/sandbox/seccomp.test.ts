@@ -34,6 +34,10 @@ attempt('pair_seqpacket', lambda: socket.socketpair(socket.AF_UNIX, socket.SOCK_
 # A datagram socket can reach any socket path with sendto: refused.
 attempt('pair_dgram', lambda: socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC))
 attempt('inet', lambda: socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+attempt('netlink', lambda: socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0))
+# vsock is not network-namespaced: from a VM it reaches the hypervisor's host.
+attempt('vsock', lambda: socket.socket(40, socket.SOCK_STREAM))
+attempt('packet', lambda: socket.socket(17, socket.SOCK_RAW, 0))
 def raw(name, *args):
     r = libc.syscall(*args)
     print(name, 'ok' if r >= 0 else errno.errorcode[ctypes.get_errno()])
@@ -59,7 +63,7 @@ describe('the no-network seccomp filter', () => {
     expect(buf.readUInt16LE((n - 1) * 8) & 0x07).toBe(0x06);
   });
 
-  it('refuses Unix sockets, datagram socketpairs and io_uring with network off; other socketpairs and families still work', async () => {
+  it('refuses Unix sockets, datagram socketpairs, families the network namespace does not confine and io_uring with network off; other socketpairs, IP and netlink still work', async () => {
     const r = await pythonIn(ww(false), PROBES);
     expect(r).toEqual({
       unix_stream: 'EPERM',
@@ -68,6 +72,9 @@ describe('the no-network seccomp filter', () => {
       pair_seqpacket: 'ok',
       pair_dgram: 'EPERM',
       inet: 'ok',
+      netlink: 'ok',
+      vsock: 'EAFNOSUPPORT',
+      packet: 'EAFNOSUPPORT',
       io_uring_setup: 'ENOSYS',
     });
   });

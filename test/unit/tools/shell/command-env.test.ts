@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  withExplicitBareRepositories,
   buildCommandEnv,
   commandEnvFor,
   DEFAULT_SHELL_ENVIRONMENT_POLICY,
@@ -102,5 +103,23 @@ describe('command environment from [shell_environment_policy]', () => {
       if (saved === undefined) delete process.env.AGENTD_TEST_SECRET_TOKEN;
       else process.env.AGENTD_TEST_SECRET_TOKEN = saved;
     }
+  });
+});
+
+describe('withExplicitBareRepositories', () => {
+  it('adds safe.bareRepository=explicit after the GIT_CONFIG_COUNT entries already there', () => {
+    expect(withExplicitBareRepositories({ PATH: '/bin' })).toEqual({
+      PATH: '/bin',
+      GIT_CONFIG_COUNT: '1',
+      GIT_CONFIG_KEY_0: 'safe.bareRepository',
+      GIT_CONFIG_VALUE_0: 'explicit',
+    });
+    const user = { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'user.name', GIT_CONFIG_VALUE_0: 'me' };
+    expect(withExplicitBareRepositories(user)).toEqual({
+      ...user,
+      GIT_CONFIG_COUNT: '2',
+      GIT_CONFIG_KEY_1: 'safe.bareRepository',
+      GIT_CONFIG_VALUE_1: 'explicit',
+    });
   });
 });
