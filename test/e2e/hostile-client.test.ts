@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DaemonClient } from '../../src/client/daemon-client.js';
-import { createHarness, type Harness } from '../support/harness.js';
+import { createHarness, startTurn, turnCompleted, type Harness } from '../support/harness.js';
 import { DONE_TURN, execCall, itemEvent, notifs, openThread, rand, runTurn } from '../support/tool-turns.js';
 
 let h: Harness;
@@ -71,6 +71,35 @@ describe('a client that sends what a careless or hostile editor might', () => {
     expect(existsSync(join(h.workspace, file))).toBe(false);
     expect(notifs(r.msgs, 'serverRequest/resolved')).toHaveLength(1);
     await stderrContains(t.c, 'ignoring a response to no pending server request');
+  });
+
+  it('never lets a late answer to an interrupted turn\'s approval request approve a later turn\'s request with the same call id', async () => {
+    const t = await openThread(h, ['approval_policy="untrusted"', 'sandbox_mode="workspace-write"']);
+    t.c.onServerRequest(() => new Promise(() => {}));
+    const first = `stale-first-${rand()}.txt`;
+    const second = `stale-second-${rand()}.txt`;
+    // The model reuses its call id in the next turn, for a different command.
+    h.mock.enqueue({ output: [execCall(`touch ${first}`, 'call-reused')] }, { output: [execCall(`touch ${second}`, 'call-reused')] }, DONE_TURN);
+    const from = t.c.messages.length;
+    const turn1 = await startTurn(t.c, t.threadId, 'one');
+    const stale = await t.c.waitFor((m) => m.method === 'item/commandExecution/requestApproval', from);
+    await t.c.request('turn/interrupt', { threadId: t.threadId, turnId: turn1 });
+    expect((await turnCompleted(t.c, turn1)).status).toBe('interrupted');
+
+    const from2 = t.c.messages.length;
+    const turn2 = await startTurn(t.c, t.threadId, 'two');
+    const asked = await t.c.waitFor((m) => m.method === 'item/commandExecution/requestApproval', from2);
+    expect(asked.params).toMatchObject({ turnId: turn2, itemId: 'call-reused', command: expect.stringContaining(second) });
+    // The user accepts the old request late, then declines the one on screen now.
+    t.c.writeRaw(
+      `${JSON.stringify({ jsonrpc: '2.0', id: stale.id, result: { decision: 'accept' } })}\n` +
+        `${JSON.stringify({ jsonrpc: '2.0', id: asked.id, result: { decision: 'decline' } })}\n`,
+    );
+    const done = await turnCompleted(t.c, turn2);
+    expect(done.status).toBe('completed');
+    expect(itemEvent(t.c.messages.slice(from2), 'completed', 'call-reused')).toMatchObject({ status: 'declined' });
+    expect(existsSync(join(h.workspace, second))).toBe(false);
+    expect(existsSync(join(h.workspace, first))).toBe(false);
   });
 
   it('keeps serving after an unhandled promise rejection and an exception thrown in a callback', async () => {

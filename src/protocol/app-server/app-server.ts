@@ -102,7 +102,7 @@ export class AppServer {
 
   private onSessionEvent(threadId: string, event: SessionEvent): void {
     if (!this.conn.subscribed.has(threadId)) {
-      if (event.type === 'approval_requested') this.deps.threads.get(threadId)?.session.resolveApproval(event.requestId, 'cancel');
+      if (event.type === 'approval_requested') this.deps.threads.get(threadId)?.session.resolveApproval(event.requestId, 'cancel', event.turnId);
       return;
     }
     if (event.type === 'approval_requested') {
@@ -140,7 +140,8 @@ export class AppServer {
     } catch (err) {
       this.deps.logger.warn({ err, threadId }, 'approval request failed; treating as cancel');
     }
-    session.resolveApproval(e.requestId, decision);
+    // Bound to the turn that asked: a late answer never settles a later turn's request.
+    session.resolveApproval(e.requestId, decision, e.turnId);
   }
 }
 
