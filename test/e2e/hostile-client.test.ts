@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DaemonClient } from '../../src/client/daemon-client.js';
 import { createHarness, startTurn, turnCompleted, type Harness } from '../support/harness.js';
+import { rpcError } from '../support/wire.js';
 import { DONE_TURN, execCall, itemEvent, notifs, openThread, rand, runTurn } from '../support/tool-turns.js';
 
 let h: Harness;
@@ -100,6 +101,15 @@ describe('a client that sends what a careless or hostile editor might', () => {
     expect(itemEvent(t.c.messages.slice(from2), 'completed', 'call-reused')).toMatchObject({ status: 'declined' });
     expect(existsSync(join(h.workspace, second))).toBe(false);
     expect(existsSync(join(h.workspace, first))).toBe(false);
+  });
+
+  it('answers methods named after Object members (__proto__, constructor, toString, hasOwnProperty) as not found', async () => {
+    const c = await h.start();
+    for (const method of ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf']) {
+      const err = await rpcError(c.request(method, {}));
+      expect(err).toMatchObject({ code: -32601, data: { code: 'method_not_found', method } });
+    }
+    expect((await c.request('thread/loaded/list', {})).data).toEqual([]);
   });
 
   it('keeps serving after an unhandled promise rejection and an exception thrown in a callback', async () => {

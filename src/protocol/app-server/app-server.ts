@@ -83,9 +83,10 @@ export class AppServer {
   }
 
   private async call(method: string, raw: unknown): Promise<unknown> {
-    const entry = (clientRequests as Record<string, { params: { parse(v: unknown): unknown } } | undefined>)[method];
-    const handler = this.handlers[method];
-    if (!entry || !handler) throw RpcError.methodNotFound(method);
+    // Own keys only: `constructor`, `__proto__` or `toString` must not find Object's members.
+    if (!Object.hasOwn(clientRequests, method) || !Object.hasOwn(this.handlers, method)) throw RpcError.methodNotFound(method);
+    const entry = (clientRequests as Record<string, { params: { parse(v: unknown): unknown } }>)[method]!;
+    const handler = this.handlers[method]!;
     const params = entry.params.parse(raw ?? {});
     try {
       return await handler(params);
