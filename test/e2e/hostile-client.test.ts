@@ -1,10 +1,11 @@
-import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DaemonClient } from '../../src/client/daemon-client.js';
 import { createHarness, startTurn, turnCompleted, type Harness } from '../support/harness.js';
 import { rpcError } from '../support/wire.js';
-import { DONE_TURN, execCall, itemEvent, notifs, openThread, rand, runTurn } from '../support/tool-turns.js';
+import { DONE_TURN, execCall, itemEvent, notifs, openThread, rand, runTurn, toolOutputs } from '../support/tool-turns.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -110,6 +111,22 @@ describe('a client that sends what a careless or hostile editor might', () => {
       expect(err).toMatchObject({ code: -32601, data: { code: 'method_not_found', method } });
     }
     expect((await c.request('thread/loaded/list', {})).data).toEqual([]);
+  });
+
+  it('ends every command item it started, failed, when the thread\'s cwd is a file or a FIFO and nothing can be spawned there', async () => {
+    const fifo = join(h.workspace, `cwd-fifo-${rand()}`);
+    execFileSync('mkfifo', [fifo]);
+    const file = join(h.workspace, `cwd-file-${rand()}`);
+    writeFileSync(file, 'not a directory');
+    for (const cwd of [file, fifo]) {
+      const t = await openThread(h, ['approval_policy="never"', 'sandbox_mode="workspace-write"'], { cwd });
+      h.mock.enqueue({ output: [execCall('echo hi', 'call-no-dir')] }, DONE_TURN);
+      const r = await runTurn(h, t);
+      expect(r.turn.status).toBe('completed');
+      expect(itemEvent(r.msgs, 'started', 'call-no-dir')).toMatchObject({ status: 'inProgress' });
+      expect(itemEvent(r.msgs, 'completed', 'call-no-dir')).toMatchObject({ status: 'failed', aggregatedOutput: expect.stringContaining('ENOTDIR') });
+      expect(toolOutputs(r.requests[1]!).get('call-no-dir')?.output).toContain('ENOTDIR');
+    }
   });
 
   it('keeps serving after an unhandled promise rejection and an exception thrown in a callback', async () => {

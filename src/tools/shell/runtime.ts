@@ -97,103 +97,112 @@ export class ShellRuntime {
     const command = displayCommand(req.argv);
     const commandActions = parseCommandActions(req.argv);
     const base = { type: 'commandExecution' as const, id: req.itemId, command, cwd: req.cwd, commandActions };
+    let completed = false;
     const complete = (fields: Partial<Extract<TurnItem, { type: 'commandExecution' }>>): void => {
+      completed = true;
       ctx.itemCompleted({ ...base, status: 'completed', ...fields });
     };
     ctx.itemStarted({ ...base, status: 'inProgress' });
+    try {
 
-    const probe = policyNeedsSandbox(ctx.sandboxPolicy) ? await this.probe() : { available: true };
-    const decision = decideCommandApproval({
-      argv: req.argv,
-      approvalPolicy: ctx.approvalPolicy,
-      sandboxPolicy: ctx.sandboxPolicy,
-      sandboxAvailable: probe.available,
-      ...(probe.reason !== undefined ? { sandboxUnavailableReason: probe.reason } : {}),
-      escalationRequested: req.escalationRequested,
-      ...(req.justification !== undefined ? { justification: req.justification } : {}),
-    });
+      const probe = policyNeedsSandbox(ctx.sandboxPolicy) ? await this.probe() : { available: true };
+      const decision = decideCommandApproval({
+        argv: req.argv,
+        approvalPolicy: ctx.approvalPolicy,
+        sandboxPolicy: ctx.sandboxPolicy,
+        sandboxAvailable: probe.available,
+        ...(probe.reason !== undefined ? { sandboxUnavailableReason: probe.reason } : {}),
+        escalationRequested: req.escalationRequested,
+        ...(req.justification !== undefined ? { justification: req.justification } : {}),
+      });
 
-    let sandboxed: boolean;
-    switch (decision.action) {
-      case 'reject':
-        complete({ status: 'failed', aggregatedOutput: decision.reason });
-        return { kind: 'rejected', message: decision.reason };
-      case 'run-sandboxed':
-        sandboxed = true;
-        break;
-      case 'run-unsandboxed':
-        sandboxed = false;
-        break;
-      case 'ask': {
-        const mode: CommandRunMode =
-          decision.onAccept === 'sandboxed' ? { sandboxed: true, policy: ctx.sandboxPolicy } : { sandboxed: false };
-        const answer = await this.ask(ctx, req, command, commandActions, decision.reason, mode, false);
-        if (answer !== 'accept') {
-          complete({ status: 'declined' });
-          if (answer === 'cancel') throw new TurnAbortedError();
-          return { kind: 'declined', message: DECLINED_MESSAGE };
+      let sandboxed: boolean;
+      switch (decision.action) {
+        case 'reject':
+          complete({ status: 'failed', aggregatedOutput: decision.reason });
+          return { kind: 'rejected', message: decision.reason };
+        case 'run-sandboxed':
+          sandboxed = true;
+          break;
+        case 'run-unsandboxed':
+          sandboxed = false;
+          break;
+        case 'ask': {
+          const mode: CommandRunMode =
+            decision.onAccept === 'sandboxed' ? { sandboxed: true, policy: ctx.sandboxPolicy } : { sandboxed: false };
+          const answer = await this.ask(ctx, req, command, commandActions, decision.reason, mode, false);
+          if (answer !== 'accept') {
+            complete({ status: 'declined' });
+            if (answer === 'cancel') throw new TurnAbortedError();
+            return { kind: 'declined', message: DECLINED_MESSAGE };
+          }
+          sandboxed = decision.onAccept === 'sandboxed';
+          break;
         }
-        sandboxed = decision.onAccept === 'sandboxed';
-        break;
       }
-    }
 
-    // Writable roots come from the thread (ctx.cwd), never from the command's workdir (req.cwd).
-    // An unsandboxed attempt still runs in bwrap's pid namespace when bwrap works, so it dies
-    // with the daemon even on SIGKILL.
-    const run = async (inSandbox: boolean): Promise<R> => {
-      const env = this.env();
-      const containFullAccess = !inSandbox && (await this.probe()).containsFullAccess === true;
-      const wrapped = wrapCommand(req.argv, {
-        policy: inSandbox ? ctx.sandboxPolicy : FULL_ACCESS,
-        policyCwd: ctx.cwd,
-        cwd: req.cwd,
-        env,
-        containFullAccess,
+      // Writable roots come from the thread (ctx.cwd), never from the command's workdir (req.cwd).
+      // An unsandboxed attempt still runs in bwrap's pid namespace when bwrap works, so it dies
+      // with the daemon even on SIGKILL.
+      const run = async (inSandbox: boolean): Promise<R> => {
+        const env = this.env();
+        const containFullAccess = !inSandbox && (await this.probe()).containsFullAccess === true;
+        const wrapped = wrapCommand(req.argv, {
+          policy: inSandbox ? ctx.sandboxPolicy : FULL_ACCESS,
+          policyCwd: ctx.cwd,
+          cwd: req.cwd,
+          env,
+          containFullAccess,
+        });
+        return attempt({
+          argv: wrapped.argv,
+          inputFds: wrapped.inputFds,
+          sandboxed: inSandbox,
+          cwd: req.cwd,
+          env,
+          onOutput: (text) => ctx.commandOutputDelta(req.itemId, text),
+        });
+      };
+
+      let result = await run(sandboxed);
+      if (
+        sandboxed &&
+        !result.running &&
+        !result.timedOut &&
+        !result.aborted &&
+        !ctx.signal.aborted &&
+        isLikelySandboxDenial(result.exitCode, result.output) &&
+        decideRetryAfterDenial(ctx.approvalPolicy) === 'ask'
+      ) {
+        // Never answered from the session's approvals, even an earlier `acceptForSession` of this
+        // very command: that one was for a sandboxed run. Its own `acceptForSession` is remembered
+        // for unsandboxed runs of the command (escalations), never for later retries.
+        const answer = await this.ask(ctx, req, command, commandActions, RETRY_REASON, { sandboxed: false }, true);
+        if (answer === 'cancel') {
+          complete({ status: 'declined', aggregatedOutput: result.output, exitCode: result.exitCode, durationMs: result.durationMs });
+          throw new TurnAbortedError();
+        }
+        if (answer === 'accept') {
+          sandboxed = false;
+          result = await run(false);
+        }
+      }
+
+      const failed = result.aborted || result.timedOut || (!result.running && result.exitCode !== 0);
+      complete({
+        status: failed ? 'failed' : 'completed',
+        aggregatedOutput: result.output,
+        exitCode: result.exitCode,
+        durationMs: result.durationMs,
+        ...(result.processId !== undefined ? { processId: result.processId } : {}),
       });
-      return attempt({
-        argv: wrapped.argv,
-        inputFds: wrapped.inputFds,
-        sandboxed: inSandbox,
-        cwd: req.cwd,
-        env,
-        onOutput: (text) => ctx.commandOutputDelta(req.itemId, text),
-      });
-    };
-
-    let result = await run(sandboxed);
-    if (
-      sandboxed &&
-      !result.running &&
-      !result.timedOut &&
-      !result.aborted &&
-      !ctx.signal.aborted &&
-      isLikelySandboxDenial(result.exitCode, result.output) &&
-      decideRetryAfterDenial(ctx.approvalPolicy) === 'ask'
-    ) {
-      // Never answered from the session's approvals, even an earlier `acceptForSession` of this
-      // very command: that one was for a sandboxed run. Its own `acceptForSession` is remembered
-      // for unsandboxed runs of the command (escalations), never for later retries.
-      const answer = await this.ask(ctx, req, command, commandActions, RETRY_REASON, { sandboxed: false }, true);
-      if (answer === 'cancel') {
-        complete({ status: 'declined', aggregatedOutput: result.output, exitCode: result.exitCode, durationMs: result.durationMs });
-        throw new TurnAbortedError();
-      }
-      if (answer === 'accept') {
-        sandboxed = false;
-        result = await run(false);
-      }
+      return { kind: 'ran', result, sandboxed };
+    } catch (err) {
+      // A throw before the item ended (a spawn that fails at once, say in a cwd that is not a
+      // directory) still ends the item the client saw start.
+      if (!completed) complete({ status: 'failed', aggregatedOutput: err instanceof Error ? err.message : String(err) });
+      throw err;
     }
-
-    const failed = result.aborted || result.timedOut || (!result.running && result.exitCode !== 0);
-    complete({
-      status: failed ? 'failed' : 'completed',
-      aggregatedOutput: result.output,
-      exitCode: result.exitCode,
-      durationMs: result.durationMs,
-      ...(result.processId !== undefined ? { processId: result.processId } : {}),
-    });
-    return { kind: 'ran', result, sandboxed };
   }
 
   /**
