@@ -162,9 +162,15 @@ export class Session {
     return active.drain();
   }
 
-  /** Answers a pending approval. Unknown or settled ids are ignored (returns false). */
-  resolveApproval(requestId: string, decision: ApprovalDecision): boolean {
-    const waiter = this.active?.state.takeApproval(requestId);
+  /**
+   * Answers a pending approval. Unknown or settled ids are ignored (returns false). With `turnId`,
+   * only that turn's request is answered: request ids are the model's call ids, which a later turn
+   * may reuse, and a late answer to an interrupted turn's request must not approve the new one.
+   */
+  resolveApproval(requestId: string, decision: ApprovalDecision, turnId?: string): boolean {
+    const active = this.active;
+    if (turnId !== undefined && active?.turnId !== turnId) return false;
+    const waiter = active?.state.takeApproval(requestId);
     if (!waiter) return false;
     waiter.decision.resolve(decision);
     return true;

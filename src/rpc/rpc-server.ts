@@ -4,6 +4,7 @@ import {
   ResponseError,
   createMessageConnection,
   type CancellationToken,
+  type Message,
   type MessageConnection,
   type NotificationMessage,
 } from 'vscode-jsonrpc/node.js';
@@ -47,6 +48,9 @@ export interface RpcServerOptions {
   outputBudgetBytes?: number;
 }
 
+/** Parsed client messages waiting for vscode-jsonrpc beyond which input is no longer read. */
+const MAX_QUEUED_INBOUND = 512;
+
 /** Default {@link RpcServerOptions.maxInFlight}. */
 export const DEFAULT_MAX_IN_FLIGHT = 1024;
 
@@ -81,8 +85,18 @@ export class RpcServer {
   private responsesSent = 0;
   private closed = false;
   private disposed = false;
+  private readonly input: Readable;
+  /** Reading is paused until the inbound queue and the outgoing budget have room. */
+  private inputHeld = false;
+  private awaitingRoom = false;
+  /**
+   * Messages handed to vscode-jsonrpc and not yet taken off its queue. `$/cancelRequest` is not
+   * counted: vscode-jsonrpc acts on some of those at once without queueing them.
+   */
+  private queuedInbound = 0;
 
   constructor(opts: RpcServerOptions) {
+    this.input = opts.input;
     this.logger = opts.logger;
     this.maxInFlight = opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
     const reader = new NdjsonMessageReader(opts.input, {
@@ -100,7 +114,9 @@ export class RpcServer {
         wrappedReader.listen((msg) => {
           if ('method' in msg && 'id' in msg && msg.id !== undefined && msg.id !== null) this.requestsReceived++;
           if (!('method' in msg) && 'id' in msg && msg.id !== undefined && msg.id !== null && !this.takeAnswer(msg.id as WireId)) return;
+          if (!isCancel(msg)) this.queuedInbound++;
           cb(msg);
+          this.holdInputWhileBacklogged();
         }),
     };
     const observed: typeof wrapped = {
@@ -127,6 +143,18 @@ export class RpcServer {
         warn: (m) => this.logger.warn(m),
         info: (m) => this.logger.info(m),
         log: (m) => this.logger.debug(m),
+      },
+      {
+        messageStrategy: {
+          handleMessage: (msg, next) => {
+            if (!isCancel(msg)) this.queuedInbound--;
+            try {
+              next(msg);
+            } finally {
+              this.releaseInputWhenPossible();
+            }
+          },
+        },
       },
     );
     this.connection.onRequest((method, params, token) => this.handleRequest(method, params, token));
@@ -266,6 +294,39 @@ export class RpcServer {
     }
   }
 
+  /**
+   * A client that writes faster than we handle its messages (vscode-jsonrpc takes one message per
+   * event-loop turn), or writes requests without reading the answers, would make parsed messages
+   * or answers pile up here without bound. Once the inbound queue or the outgoing budget is full,
+   * stop reading input until both have room again. A closed output counts as room, so a client
+   * that went away is still noticed.
+   */
+  private holdInputWhileBacklogged(): void {
+    if (this.inputHeld) return;
+    if (this.writer.flow.ready() && this.queuedInbound < MAX_QUEUED_INBOUND) return;
+    this.inputHeld = true;
+    this.input.pause();
+    this.releaseInputWhenPossible();
+  }
+
+  /** Resumes reading once the output has room and the inbound queue is down to half. */
+  private releaseInputWhenPossible(): void {
+    if (!this.inputHeld) return;
+    if (!this.writer.flow.ready()) {
+      if (this.awaitingRoom) return;
+      this.awaitingRoom = true;
+      void this.writer.flow.whenReady().then(() => {
+        this.awaitingRoom = false;
+        this.releaseInputWhenPossible();
+      });
+      return;
+    }
+    // Each message taken off the queue calls back here.
+    if (this.queuedInbound > MAX_QUEUED_INBOUND / 2) return;
+    this.inputHeld = false;
+    if (!this.disposed) this.input.resume();
+  }
+
   /** Whether a client response answers a request still awaiting its first answer (and claims it). */
   private takeAnswer(id: WireId): boolean {
     if (this.awaitingAnswer.delete(keyOf(id))) return true;
@@ -336,4 +397,8 @@ function invalidLineError(info: InvalidLineInfo): RpcError {
     case 'invalid_request':
       return RpcError.invalidRequest(info.message);
   }
+}
+
+function isCancel(msg: Message): boolean {
+  return (msg as { method?: unknown }).method === '$/cancelRequest' && (msg as { id?: unknown }).id === undefined;
 }

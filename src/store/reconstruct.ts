@@ -94,8 +94,8 @@ export const PATCH_CUT_SHORT_OUTPUT =
 export const CALL_CUT_SHORT_OUTPUT = 'This tool call did not finish: the agent stopped while it ran, so its effects are unknown.';
 
 /**
- * Answers every tool call that has no output (the daemon died while it ran), right after the
- * run of calls it belongs to, as the turn loop would have. A call with a `failed` fileChange
+ * Answers every tool call that has no output (the daemon died while it ran), after the run of
+ * calls it belongs to and the outputs saved for that run, as the turn loop would have. A call with a `failed` fileChange
  * of the same id was a patch cut short and says so.
  */
 export function answerUnansweredCalls(history: HistoryItem[], cutPatches: ReadonlySet<string>): HistoryItem[] {
@@ -105,6 +105,7 @@ export function answerUnansweredCalls(history: HistoryItem[], cutPatches: Readon
   }
   const isCall = (i: HistoryItem | undefined): i is Extract<HistoryItem, { type: 'function_call' | 'custom_tool_call' }> =>
     i?.type === 'function_call' || i?.type === 'custom_tool_call';
+  const isOutput = (i: HistoryItem | undefined): boolean => i?.type === 'function_call_output' || i?.type === 'custom_tool_call_output';
   const out: HistoryItem[] = [];
   const pending: HistoryItem[] = [];
   history.forEach((item, i) => {
@@ -117,7 +118,9 @@ export function answerUnansweredCalls(history: HistoryItem[], cutPatches: Readon
           : { type: 'custom_tool_call_output', call_id: item.call_id, output },
       );
     }
-    if (pending.length > 0 && !isCall(history[i + 1])) out.push(...pending.splice(0));
+    // After the run of calls and the outputs that were saved for it (each is saved as it is ready).
+    const next = history[i + 1];
+    if (pending.length > 0 && !isCall(next) && !isOutput(next)) out.push(...pending.splice(0));
   });
   return out;
 }

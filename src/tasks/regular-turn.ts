@@ -23,7 +23,7 @@ export class RegularTurnTask implements Task {
       const calls = await sample(ctx);
       if (calls.length > 0) {
         // Every call in history must be answered, even when the turn was interrupted meanwhile.
-        ctx.recordHistory(await runToolCalls(ctx, calls));
+        await runToolCalls(ctx, calls);
         if (ctx.signal.aborted) return;
         continue;
       }
@@ -102,7 +102,7 @@ async function sample(ctx: TurnContext): Promise<HistoryItem[]> {
     const partial = attempt.current;
     if (ctx.signal.aborted && partial.done.length > 0) {
       ctx.recordHistory(partial.done);
-      if (partial.calls.length > 0) ctx.recordHistory(await runToolCalls(ctx, partial.calls));
+      if (partial.calls.length > 0) await runToolCalls(ctx, partial.calls);
     }
     throw err;
   }

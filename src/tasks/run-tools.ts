@@ -17,11 +17,14 @@ function toOutputItem(call: ToolCall, out: ToolOutput): HistoryItem {
 }
 
 /**
- * Runs the model's tool calls and returns their outputs in call order. Calls run in parallel when
- * every one of them is parallel-safe and read-only (independent); otherwise one after another. Every call gets an output, even
- * when the turn is aborted, because the model API requires each call to be answered.
+ * Runs the model's tool calls and records their outputs in history, in call order. Calls run in
+ * parallel when every one of them is parallel-safe and read-only (independent); otherwise one
+ * after another. Every call gets an output, even when the turn is aborted, because the model API
+ * requires each call to be answered. Each output is recorded as soon as it and every earlier one
+ * are ready, not after the last call: a daemon killed while a later call waits (on an approval,
+ * say) must not lose what an earlier call did, which the client already saw completed.
  */
-export async function runToolCalls(ctx: TurnContext, items: HistoryItem[]): Promise<HistoryItem[]> {
+export async function runToolCalls(ctx: TurnContext, items: HistoryItem[]): Promise<void> {
   const calls = items.filter((i): i is CallItem => i.type === 'function_call' || i.type === 'custom_tool_call').map(toToolCall);
   const toolCtx = ctx.toolContext();
   const runOne = async (call: ToolCall): Promise<ToolOutput> => {
@@ -38,12 +41,16 @@ export async function runToolCalls(ctx: TurnContext, items: HistoryItem[]): Prom
       return { success: false, content: `error: ${(err as Error)?.message ?? String(err)}` };
     }
   };
+  const ready: (HistoryItem | undefined)[] = calls.map(() => undefined);
+  let recorded = 0;
+  const settle = (i: number, out: ToolOutput): void => {
+    ready[i] = toOutputItem(calls[i]!, out);
+    while (recorded < calls.length && ready[recorded] !== undefined) ctx.recordHistory([ready[recorded++]!]);
+  };
   const parallel = calls.length > 1 && calls.every((c) => ctx.tools.isParallelSafe(c));
-  const outputs: ToolOutput[] = [];
   if (parallel) {
-    outputs.push(...(await Promise.all(calls.map(runOne))));
+    await Promise.all(calls.map(async (c, i) => settle(i, await runOne(c))));
   } else {
-    for (const call of calls) outputs.push(await runOne(call));
+    for (const [i, call] of calls.entries()) settle(i, await runOne(call));
   }
-  return calls.map((c, i) => toOutputItem(c, outputs[i]!));
 }

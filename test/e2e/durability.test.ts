@@ -104,6 +104,40 @@ describe('threads survive the daemon', () => {
     await c2.close();
   });
 
+  it('gives the model, after a SIGKILL, the real output of every command the client saw completed', async () => {
+    const c1 = await h.start(['approval_policy="untrusted"', 'sandbox_mode="workspace-write"']);
+    // The client never answers: the daemon dies while it waits.
+    c1.onServerRequest(() => new Promise(() => {}));
+    const t = await c1.request('thread/start', { cwd: h.workspace });
+    const threadId = t.thread.id as string;
+    // One response, two calls run one after the other: a known-safe one, then one that asks.
+    h.mock.enqueue({
+      output: [
+        { type: 'function_call', name: 'exec_command', arguments: { cmd: 'echo first-call-output' }, callId: 'call-ran' },
+        { type: 'function_call', name: 'exec_command', arguments: { cmd: 'touch never-ran' }, callId: 'call-asked' },
+      ],
+    });
+    const turnId = await startTurn(c1, threadId, 'two commands');
+    const ran = await c1.waitForNotification('item/completed', (p) => p.turnId === turnId && p.item.id === 'call-ran');
+    expect(ran.params.item).toMatchObject({ status: 'completed', exitCode: 0, aggregatedOutput: expect.stringContaining('first-call-output') });
+    await c1.waitFor((m) => m.method === 'item/commandExecution/requestApproval' && m.params.itemId === 'call-asked');
+    expect(await c1.kill('SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
+
+    const c2 = await h.start();
+    await c2.request('thread/resume', { threadId });
+    h.mock.enqueue({ output: [{ type: 'text', text: 'ok' }] });
+    const n = h.mock.requests.length;
+    expect((await turnCompleted(c2, await startTurn(c2, threadId, 'next'))).status).toBe('completed');
+    const input = h.mock.requests[n]!.body.input as { type: string; call_id?: string; output?: unknown }[];
+    const outputs = input.filter((i) => i.type === 'function_call_output');
+    // Every call answered once; the one that ran with what it printed, the other as cut short.
+    expect(outputs.map((o) => o.call_id)).toEqual(['call-ran', 'call-asked']);
+    expect(JSON.stringify(outputs[0]!.output)).toContain('first-call-output');
+    expect(JSON.stringify(outputs[1]!.output)).toContain('did not finish');
+    expect(existsSync(join(h.workspace, 'never-ran'))).toBe(false);
+    await c2.close();
+  });
+
   it('reads and resumes a thread whose rollout ends in a torn line', async () => {
     const c1 = await h.start();
     const t = await c1.request('thread/start', { cwd: h.workspace });

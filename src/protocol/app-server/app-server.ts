@@ -83,9 +83,10 @@ export class AppServer {
   }
 
   private async call(method: string, raw: unknown): Promise<unknown> {
-    const entry = (clientRequests as Record<string, { params: { parse(v: unknown): unknown } } | undefined>)[method];
-    const handler = this.handlers[method];
-    if (!entry || !handler) throw RpcError.methodNotFound(method);
+    // Own keys only: `constructor`, `__proto__` or `toString` must not find Object's members.
+    if (!Object.hasOwn(clientRequests, method) || !Object.hasOwn(this.handlers, method)) throw RpcError.methodNotFound(method);
+    const entry = (clientRequests as Record<string, { params: { parse(v: unknown): unknown } }>)[method]!;
+    const handler = this.handlers[method]!;
     const params = entry.params.parse(raw ?? {});
     try {
       return await handler(params);
@@ -102,7 +103,7 @@ export class AppServer {
 
   private onSessionEvent(threadId: string, event: SessionEvent): void {
     if (!this.conn.subscribed.has(threadId)) {
-      if (event.type === 'approval_requested') this.deps.threads.get(threadId)?.session.resolveApproval(event.requestId, 'cancel');
+      if (event.type === 'approval_requested') this.deps.threads.get(threadId)?.session.resolveApproval(event.requestId, 'cancel', event.turnId);
       return;
     }
     if (event.type === 'approval_requested') {
@@ -140,7 +141,8 @@ export class AppServer {
     } catch (err) {
       this.deps.logger.warn({ err, threadId }, 'approval request failed; treating as cancel');
     }
-    session.resolveApproval(e.requestId, decision);
+    // Bound to the turn that asked: a late answer never settles a later turn's request.
+    session.resolveApproval(e.requestId, decision, e.turnId);
   }
 }
 

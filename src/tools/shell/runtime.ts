@@ -88,7 +88,11 @@ export class ShellRuntime {
     this.env = opts.env ?? defaultCommandEnv;
   }
 
-  /** Runs one command call through the shared flow; throws TurnAbortedError on `cancel`. */
+  /**
+   * Runs one command call through the shared flow; throws TurnAbortedError on `cancel`. The item
+   * the client saw start always completes: a throw before it did (a spawn that fails at once, in a
+   * cwd that is not a directory or with a NUL byte in an argument) completes it as failed.
+   */
   async execute<R extends AttemptResult>(
     ctx: ToolContext,
     req: CommandRequest,
@@ -97,10 +101,28 @@ export class ShellRuntime {
     const command = displayCommand(req.argv);
     const commandActions = parseCommandActions(req.argv);
     const base = { type: 'commandExecution' as const, id: req.itemId, command, cwd: req.cwd, commandActions };
+    let completed = false;
     const complete = (fields: Partial<Extract<TurnItem, { type: 'commandExecution' }>>): void => {
+      completed = true;
       ctx.itemCompleted({ ...base, status: 'completed', ...fields });
     };
     ctx.itemStarted({ ...base, status: 'inProgress' });
+    try {
+      return await this.runFlow(ctx, req, attempt, command, commandActions, complete);
+    } catch (err) {
+      if (!completed) complete({ status: 'failed', aggregatedOutput: err instanceof Error ? err.message : String(err) });
+      throw err;
+    }
+  }
+
+  private async runFlow<R extends AttemptResult>(
+    ctx: ToolContext,
+    req: CommandRequest,
+    attempt: (plan: AttemptPlan) => Promise<R>,
+    command: string,
+    commandActions: CommandAction[],
+    complete: (fields: Partial<Extract<TurnItem, { type: 'commandExecution' }>>) => void,
+  ): Promise<CommandOutcome<R>> {
 
     const probe = policyNeedsSandbox(ctx.sandboxPolicy) ? await this.probe() : { available: true };
     const decision = decideCommandApproval({
@@ -142,20 +164,10 @@ export class ShellRuntime {
     // nothing the workspace holds may make it run programs (see `withExplicitBareRepositories`).
     const unasked = ctx.approvalPolicy === 'untrusted' && decision.action !== 'ask';
 
-    // An attempt that throws (spawn refuses an argument with a NUL byte, say) still completes
-    // the item, so the client never keeps an item in progress forever.
-    const run = async (inSandbox: boolean): Promise<R> => {
-      try {
-        return await runOnce(inSandbox);
-      } catch (err) {
-        complete({ status: 'failed', aggregatedOutput: err instanceof Error ? err.message : String(err) });
-        throw err;
-      }
-    };
     // Writable roots come from the thread (ctx.cwd), never from the command's workdir (req.cwd).
     // An unsandboxed attempt still runs in bwrap's pid namespace when bwrap works, so it dies
     // with the daemon even on SIGKILL.
-    const runOnce = async (inSandbox: boolean): Promise<R> => {
+    const run = async (inSandbox: boolean): Promise<R> => {
       const env = unasked ? withExplicitBareRepositories(this.env()) : this.env();
       const containFullAccess = !inSandbox && (await this.probe()).containsFullAccess === true;
       const wrapped = wrapCommand(req.argv, {

@@ -236,6 +236,20 @@ describe('Session approvals', () => {
     expect(session.resolveApproval('c1', 'decline')).toBe(false);
   });
 
+  it('ignores an answer bound to another turn, even for the same request id', async () => {
+    const { session } = h.newSession();
+    h.mock.enqueue({ output: [probeCall('ls', { ask: true, callId: 'c1' })] }, { output: [{ type: 'text', text: 'ok' }] });
+    const approval = nextEvent(session, 'approval_requested');
+    const done = nextEvent(session, 'turn_completed');
+    const turn = await session.submit(text('go'));
+    await approval;
+    expect(session.resolveApproval('c1', 'accept', 'an-earlier-turn')).toBe(false);
+    expect(session.status()).toEqual({ type: 'active', activeFlags: ['waitingOnApproval'] });
+    expect(session.resolveApproval('c1', 'decline', turn.id)).toBe(true);
+    expect((await done).turn.status).toBe('completed');
+    expect(outputOf(session.history(), 'c1')).toBe('declined ls');
+  });
+
   it('settles a pending approval as cancel on interrupt and ends the turn interrupted', async () => {
     const { session, events } = h.newSession();
     h.mock.enqueue({ output: [probeCall('ls', { ask: true, callId: 'c1' })] });

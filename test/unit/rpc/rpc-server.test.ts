@@ -1,8 +1,10 @@
+import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { deferred } from '../../../src/util/deferred.js';
-import { ConnectionClosedError, RpcError } from '../../../src/rpc/index.js';
-import { startWire } from './wire.js';
+import { ConnectionClosedError, RpcError, RpcServer } from '../../../src/rpc/index.js';
+import { silentLogger } from '../../../src/util/logger.js';
+import { LineCollector, startWire } from './wire.js';
 
 const echo = { method: 'echo' };
 
@@ -298,5 +300,49 @@ describe('RpcServer messaging', () => {
     const wire = echoWire();
     wire.send({ method: '$/cancelRequest' }, { method: '$/cancelRequest', params: { id: 42 } }, { id: 1, ...echo });
     expect((await wire.response(1)).result).toEqual({ echoed: null });
+  });
+});
+
+/** Yields to the event loop until `cond` holds (false after `turns` turns, so a test never hangs). */
+async function until(cond: () => boolean, turns = 20000): Promise<boolean> {
+  for (let i = 0; i < turns; i++) {
+    if (cond()) return true;
+    await new Promise((r) => setImmediate(r));
+  }
+  return cond();
+}
+
+describe('RpcServer input back-pressure', () => {
+  it('stops reading a client that writes requests without reading the answers, and answers them all once it reads', async () => {
+    const input = new PassThrough();
+    const output = new PassThrough();
+    const server = new RpcServer({ input, output, logger: silentLogger(), outputBudgetBytes: 16 * 1024 });
+    server.setRequestHandler((_m, params) => ({ echoed: params ?? null }));
+    server.listen();
+    const n = 20_000;
+    for (let i = 0; i < n; i += 100) {
+      input.write(Array.from({ length: 100 }, (_, j) => `{"id":${i + j},"method":"echo","params":{"i":${i + j}}}\n`).join(''));
+    }
+    // The output is never read: the server must stop taking input instead of queueing answers.
+    expect(await until(() => input.isPaused() && !server.flow.ready())).toBe(true);
+    expect(input.readableLength).toBeGreaterThan(0);
+    const out = new LineCollector(output);
+    const lines = await out.waitFor(n);
+    expect(new Set(lines.map((l) => l.id)).size).toBe(n);
+    expect(lines.every((l) => l.result?.echoed?.i === l.id)).toBe(true);
+  });
+
+  it('stops reading a flood of notifications it cannot handle as fast, then handles every one', async () => {
+    const input = new PassThrough();
+    const output = new PassThrough();
+    const server = new RpcServer({ input, output, logger: silentLogger() });
+    let handled = 0;
+    server.setNotificationHandler(() => void handled++);
+    server.listen();
+    const n = 20_000;
+    for (let i = 0; i < n; i += 100) input.write('{"method":"ping"}\n'.repeat(100));
+    expect(await until(() => input.isPaused())).toBe(true);
+    expect(input.readableLength).toBeGreaterThan(0);
+    expect(await until(() => handled === n, 200_000)).toBe(true);
   });
 });

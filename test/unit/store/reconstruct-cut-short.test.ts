@@ -43,6 +43,19 @@ describe('a rollout cut short in the middle of a patch', () => {
     expect(reconstructThread(crashed([done])).turns[0]!.items).toEqual([{ type: 'fileChange', id: 'p1', changes, status: 'completed' }]);
   });
 
+  it('answers the calls left without output after the outputs saved for the same run, in call order', () => {
+    const first: RolloutLine = { ts: 1300, type: 'response_item', turnId: 't1', item: { type: 'custom_tool_call_output', call_id: 'p1', output: 'Success.' } };
+    const { history } = reconstructThread([...crashed([first]), { ts: 1400, type: 'response_item', turnId: null, item: user }]);
+    expect(history).toEqual([
+      user,
+      patchCall,
+      execCall,
+      { type: 'custom_tool_call_output', call_id: 'p1', output: 'Success.' },
+      { type: 'function_call_output', call_id: 'e1', output: CALL_CUT_SHORT_OUTPUT },
+      user,
+    ]);
+  });
+
   it('leaves answered calls alone', () => {
     const outputs: RolloutLine[] = [
       { ts: 1300, type: 'response_item', turnId: 't1', item: { type: 'custom_tool_call_output', call_id: 'p1', output: 'Success.' } },
