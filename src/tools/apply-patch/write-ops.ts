@@ -34,7 +34,8 @@ export function writeOps(plan: PatchPlan): { ops: WriteOp[]; fileOf: number[] } 
  * The program the sandboxed writer runs (`node -e`): it reads `WriteOp[]` as JSON on stdin and
  * performs them in order, printing one JSON line per step (`{"i":n,"ok":true}` or, for the first
  * failure, `{"i":n,"ok":false,"code":…,"error":…}` and it stops). Self-contained CommonJS, so it
- * runs from any build (the sources, dist) with the same Node binary as the daemon.
+ * runs from any build (the sources, dist) with the same Node binary as the daemon. Its stdout is
+ * the writer child's own pipe back to the daemon, never the daemon's protocol stream.
  */
 export const WRITER_SCRIPT = String.raw`
 const fs = require('fs');
