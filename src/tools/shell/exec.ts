@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { StringDecoder } from 'node:string_decoder';
 import type { OutputFlow } from '../../util/flow.js';
@@ -162,8 +163,8 @@ export function runCommand(opts: RunCommandOptions): Promise<ExecResult> {
     }
 
     child.on('error', (err) => {
-      spawnError = err.message;
-      emit('stderr', stderr, `${err.message}\n`);
+      spawnError = spawnErrorMessage(err, opts.cwd);
+      emit('stderr', stderr, `${spawnError}\n`);
       // A spawn failure emits no 'exit'; 'close' may or may not follow.
       if (pgid === undefined) finish();
     });
@@ -207,4 +208,21 @@ export function runCommand(opts: RunCommandOptions): Promise<ExecResult> {
       else opts.signal.addEventListener('abort', onAbort, { once: true });
     }
   });
+}
+
+/**
+ * What a failed spawn says. A working directory that is missing (or not a directory) fails the
+ * spawn with the same ENOENT as a missing program, which would read as "bwrap is not installed":
+ * name the directory instead.
+ */
+export function spawnErrorMessage(err: Error, cwd: string): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code !== 'ENOENT' && code !== 'ENOTDIR') return err.message;
+  let isDir = false;
+  try {
+    isDir = statSync(cwd).isDirectory();
+  } catch {
+    isDir = false;
+  }
+  return isDir ? err.message : `working directory ${cwd} does not exist or is not a directory (${err.message})`;
 }

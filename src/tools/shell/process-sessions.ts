@@ -4,7 +4,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { OutputFlow } from '../../util/flow.js';
 import { feedInputFds, inputFdStdio } from '../sandbox/input-fds.js';
 import { HeadTailBuffer } from './output-buffer.js';
-import { KILL_GRACE_MS, OUTPUT_BUFFER_CHARS, PIPE_DRAIN_TIMEOUT_MS } from './exec.js';
+import { KILL_GRACE_MS, OUTPUT_BUFFER_CHARS, PIPE_DRAIN_TIMEOUT_MS, spawnErrorMessage } from './exec.js';
 import { killProcessGroup, registerProcessGroup, signalProcessGroup, unregisterProcessGroup } from './process-group.js';
 import { StreamGate } from './stream-gate.js';
 
@@ -249,7 +249,7 @@ export class ProcessSessionManager {
       // EPIPE after the process exited: the write simply has no reader.
     });
     child.on('error', (err) => {
-      push(`${err.message}\n`);
+      push(`${spawnErrorMessage(err, opts.cwd)}\n`);
       session.exitCode = 127;
       if (pgid === undefined) finish();
     });

@@ -22,6 +22,16 @@ describe('runCommand', () => {
     expect(chunks.map(([, t]) => t).join('')).toBe(r.aggregated);
   });
 
+  it('names a missing working directory instead of blaming the program', async () => {
+    const missing = `/nonexistent-agentd-${process.pid}`;
+    const r = await runCommand({ argv: ['bash', '-c', 'true'], cwd: missing, env });
+    expect(r.spawnError).toContain(`working directory ${missing} does not exist`);
+    expect(r.aggregated).toContain(`working directory ${missing} does not exist`);
+    const real = await runCommand({ argv: [`no-such-program-${process.pid}`], cwd: '/', env });
+    expect(real.spawnError).not.toContain('working directory');
+    expect(real.spawnError).toContain('ENOENT');
+  });
+
   it('reports exit codes and signals', async () => {
     const r = await runCommand({ argv: ['bash', '-c', 'exit 7'], cwd: '/', env });
     expect(r.exitCode).toBe(7);
