@@ -95,7 +95,7 @@ export interface ToolContext {
    * its first write), so a daemon killed meanwhile leaves a record the resumed thread shows; a
    * later `itemCompleted` supersedes it. Throws when it cannot be persisted: then do not act.
    */
-  recordInProgress?(item: TurnItem): void;
+  recordInProgress(item: TurnItem): void;
   /** Emits `item/commandExecution/outputDelta`. */
   commandOutputDelta(itemId: string, delta: string): void;
   /**

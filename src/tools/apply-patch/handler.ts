@@ -123,7 +123,7 @@ async function handleApplyPatch(call: ToolCall, ctx: ToolContext): Promise<ToolO
   // The record comes before the first write: a daemon killed mid-patch leaves it for the resumed
   // thread. If it cannot be persisted, nothing is written.
   try {
-    ctx.recordInProgress?.({ type: 'fileChange', id, changes, status: 'inProgress' });
+    ctx.recordInProgress({ type: 'fileChange', id, changes, status: 'inProgress' });
   } catch (err) {
     ctx.itemCompleted({ type: 'fileChange', id, changes, status: 'failed' });
     return { success: false, content: `Failed to apply patch: could not record it first: ${err instanceof Error ? err.message : String(err)}` };

@@ -71,6 +71,7 @@ function fakeContext(opts: { approvalPolicy: ApprovalPolicy; sandbox?: SandboxPo
       ctx.diffEvents++;
     },
     planUpdated: () => undefined,
+    recordInProgress: () => undefined,
     processes: new ProcessSessionManager(),
     flow: ALWAYS_READY,
   };

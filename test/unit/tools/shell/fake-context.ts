@@ -66,6 +66,7 @@ export function fakeContext(opts: {
     },
     diffChanged: async () => {},
     planUpdated: () => {},
+    recordInProgress: () => {},
     processes,
     flow: ALWAYS_READY,
   };
