@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, watch } from 'node:fs
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHarness, startTurn, turnCompleted, type Harness } from '../support/harness.js';
-import { patchCall, patchText, rand, DONE_TURN, NEVER_WW } from '../support/tool-turns.js';
+import { patchCall, patchText, pidsMentioning, pollUntil, rand, DONE_TURN, NEVER_WW } from '../support/tool-turns.js';
 
 let h: Harness;
 beforeEach(async () => {
@@ -64,6 +64,9 @@ describe('a daemon killed in the middle of a patch', () => {
     const turnId = await startTurn(c1, threadId, 'write two hundred files');
     expect(await killedAt).toMatch(/^f\d+\.txt$/);
     expect(await c1.kill('SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
+    // The writer's sandbox (a bwrap bound to the workspace) dies with the daemon, a moment later:
+    // once it is gone nothing can write any more.
+    expect(await pollUntil(() => pidsMentioning(h.workspace).length === 0, 5000)).toBe(true);
 
     const stored = readFileSync(rollout, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
     const started = stored.find((l) => l.type === 'item_started' && l.item.id === 'crash-patch');

@@ -117,6 +117,20 @@ export function pidsWithMarker(marker: string): number[] {
   return out;
 }
 
+/** Live pids whose command line mentions `text` anywhere (e.g. a bwrap bound to a workspace). */
+export function pidsMentioning(text: string): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(text) && isAlive(Number(d))) out.push(Number(d));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
 /** The pids of `pid` in each nested pid namespace (`NSpid`), outermost first. */
 export function nsPids(pid: number): number[] {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('NSpid:')) ?? '';
