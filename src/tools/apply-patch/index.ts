@@ -2,7 +2,7 @@
 export { parsePatch, PatchParseError, type ParsedPatch, type PatchHunk, type UpdateChunk } from './parser.js';
 export { LineMatcher, normaliseLine, type MatchLevel, type SeekMatch } from './seek-sequence.js';
 export { applyChunks, planPatch, PatchApplyError, type PatchPlan, type PlannedFile } from './plan.js';
-export { checkPatchPaths, planPaths, sessionKeysFor, writableRoots, type PatchPathCheck } from './paths.js';
+export { checkPatchPaths, planPaths, sessionKeysFor, type PatchPathCheck } from './paths.js';
 export { commitPatch } from './commit.js';
 export { commitPatchSandboxed, writerPolicy, type SandboxedCommitOptions } from './sandboxed-commit.js';
 export { applyPatchHandler, decidePatch, decideWrite, patchSummary, planChanges, type PatchDecision, type WriteDecision } from './handler.js';

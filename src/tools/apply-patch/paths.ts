@@ -1,5 +1,6 @@
 import { lstatSync, realpathSync } from 'node:fs';
 import path from 'node:path';
+import { writableRoots } from '../sandbox/wrap.js';
 import type { SandboxPolicy } from '../types.js';
 import type { PatchPlan } from './plan.js';
 
@@ -35,18 +36,6 @@ export function planPaths(plan: PatchPlan): string[] {
 }
 
 /**
- * The directories a `workspaceWrite` policy lets a patch write under: `cwd`, the policy's
- * `writableRoots`, and (unless excluded, as the shell sandbox does) `/tmp` and `$TMPDIR`.
- */
-export function writableRoots(policy: Extract<SandboxPolicy, { type: 'workspaceWrite' }>, cwd: string): string[] {
-  const roots = [cwd, ...policy.writableRoots.map((r) => path.resolve(cwd, r))];
-  if (!policy.excludeSlashTmp) roots.push('/tmp');
-  const tmpdir = process.env.TMPDIR;
-  if (!policy.excludeTmpdirEnvVar && tmpdir) roots.push(tmpdir);
-  return roots;
-}
-
-/**
  * Tells whether every path of `plan` is inside the writable roots of `policy`. `dangerFullAccess`
  * allows everything and `readOnly` nothing. Paths are compared after resolving symlinks of their
  * deepest existing ancestor (the file itself when it exists), so neither `..`, an absolute path, a
@@ -64,7 +53,9 @@ export function checkPatchPaths(plan: PatchPlan, policy: SandboxPolicy, cwd: str
       targets: targetsFor(paths, cwd),
     };
   }
-  const roots = writableRoots(policy, cwd).map(realOrResolved);
+  // The roots the sandboxed writer gets (its environment carries the daemon's TMPDIR), so this
+  // check predicts exactly what the kernel will allow.
+  const roots = writableRoots(policy, cwd, process.env);
   // As in the command sandbox, a repository's .git stays read-only inside a writable root.
   const protectedDirs = roots.map((r) => path.join(r, '.git'));
   // Where the content of each updated file really came from counts as well: a path swapped from
@@ -140,14 +131,6 @@ export function sessionKeysFor(plan: PatchPlan): string[] {
 export function isWithin(p: string, root: string): boolean {
   const rel = path.relative(root, p);
   return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
-}
-
-function realOrResolved(p: string): string {
-  try {
-    return realpathSync(p);
-  } catch {
-    return path.resolve(p);
-  }
 }
 
 /**
