@@ -31,11 +31,6 @@ export function displayCommand(argv: string[]): string {
   return extractShellScript(argv)?.script ?? joinShellWords(argv);
 }
 
-/** The argv as one command line, quoted so a shell would split it back into the same words. */
-export function canonicalCommand(argv: string[]): string {
-  return joinShellWords(argv);
-}
-
 /** Options of rg/grep/ag/head/tail/sed that take a value (so the value is not an operand). */
 const VALUE_FLAGS: Record<string, Set<string>> = {
   search: new Set([

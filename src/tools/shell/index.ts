@@ -6,7 +6,6 @@ export {
   extractShellScript,
   parseCommandActions,
   displayCommand,
-  canonicalCommand,
   type ShellWrapper,
 } from './command-parse.js';
 export { ProcessSessionManager, UnknownSessionError, type SessionPoll, type SessionPollOptions, type SessionStartOptions } from './process-sessions.js';
