@@ -6,9 +6,9 @@ import type { ApprovalDecision } from '../../tools/types.js';
 import type { Logger } from '../../util/logger.js';
 import { RpcError } from '../../rpc/errors.js';
 import type { RpcServer } from '../../rpc/rpc-server.js';
-import { clientRequests } from './schema/methods.js';
+import { clientRequests, isClientRequestMethod, type ClientRequestMethod, type NotificationParams, type Params, type Result, type ServerNotificationMethod } from './schema/methods.js';
 import { toNotification } from './notifications.js';
-import { createHandlers, type HandlerTable } from './handlers.js';
+import { createHandlers, type Handler, type HandlerTable } from './handlers/index.js';
 
 /** What the app-server face needs besides the connection. */
 export interface AppServerDeps {
@@ -84,19 +84,22 @@ export class AppServer {
 
   private async call(method: string, raw: unknown): Promise<unknown> {
     // Own keys only: `constructor`, `__proto__` or `toString` must not find Object's members.
-    if (!Object.hasOwn(clientRequests, method) || !Object.hasOwn(this.handlers, method)) throw RpcError.methodNotFound(method);
-    const entry = (clientRequests as Record<string, { params: { parse(v: unknown): unknown } }>)[method]!;
-    const handler = this.handlers[method]!;
-    const params = entry.params.parse(raw ?? {});
+    if (!isClientRequestMethod(method)) throw RpcError.methodNotFound(method);
     try {
-      return await handler(params);
+      return await this.invoke(method, raw);
     } catch (err) {
       if (err instanceof SessionError) throw sessionErrorToRpc(err);
       throw err;
     }
   }
 
-  private notify(method: string, params: unknown): void {
+  /** Parses `raw` with the method's params schema and runs its handler. */
+  private invoke<M extends ClientRequestMethod>(method: M, raw: unknown): Result<M> | Promise<Result<M>> {
+    const params = clientRequests[method].params.parse(raw ?? {}) as Params<M>;
+    return (this.handlers[method] as Handler<M>)(params);
+  }
+
+  private notify<M extends ServerNotificationMethod>(method: M, params: NotificationParams<M>): void {
     if (this.conn.closed || this.conn.optOut.has(method)) return;
     this.deps.rpc.notify(method, params);
   }

@@ -1,11 +1,12 @@
 import type { SessionEvent } from '../../core/events.js';
+import type { NotificationParams, ServerNotificationMethod } from './schema/methods.js';
 import { wireTurn, wireTurnError } from './wire.js';
 
-/** One notification to send: method and params. */
-export interface Notification {
-  method: string;
-  params: unknown;
-}
+/**
+ * One notification to send, typed by its wire schema: the core's items, statuses, plans and usage
+ * are checked against the wire types at compile time here.
+ */
+export type Notification = { [M in ServerNotificationMethod]: { method: M; params: NotificationParams<M> } }[ServerNotificationMethod];
 
 /**
  * Maps a session event to its app-server notification, or null when the event is not a

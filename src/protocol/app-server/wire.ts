@@ -2,9 +2,12 @@ import type { ThreadStatus, TurnError } from '../../core/events.js';
 import type { TurnView } from '../../core/session.js';
 import type { ThreadRecord } from '../../core/thread-manager.js';
 import type { SandboxPolicy } from '../../tools/types.js';
+import type { z } from 'zod';
+import type { CodexErrorInfo, TurnError as WireTurnError } from './schema/common.js';
+import type { Thread as WireThread, Turn as WireTurn } from './schema/thread.js';
 
 /** The app-server spelling of a failure kind (`codexErrorInfo`). */
-export function codexErrorInfo(kind: string, httpStatus: number | null | undefined): unknown {
+export function codexErrorInfo(kind: string, httpStatus: number | null | undefined): z.input<typeof CodexErrorInfo> {
   const httpStatusCode = httpStatus ?? null;
   switch (kind) {
     case 'context_window_exceeded':
@@ -31,12 +34,12 @@ export function codexErrorInfo(kind: string, httpStatus: number | null | undefin
 }
 
 /** Builds the wire `TurnError`. */
-export function wireTurnError(e: TurnError) {
+export function wireTurnError(e: TurnError): z.input<typeof WireTurnError> {
   return { message: e.message, codexErrorInfo: codexErrorInfo(e.kind, e.httpStatus), additionalDetails: e.additionalDetails ?? null };
 }
 
 /** Builds the wire `Turn` from a core turn view. */
-export function wireTurn(view: TurnView, includeItems = true) {
+export function wireTurn(view: TurnView, includeItems = true): z.input<typeof WireTurn> {
   const t = view.info;
   return {
     id: t.id,
@@ -50,7 +53,7 @@ export function wireTurn(view: TurnView, includeItems = true) {
 }
 
 /** Builds the wire `Thread`. */
-export function wireThread(record: ThreadRecord, status: ThreadStatus, turns: TurnView[] = []) {
+export function wireThread(record: ThreadRecord, status: ThreadStatus, turns: TurnView[] = []): z.input<typeof WireThread> & { turns: z.input<typeof WireTurn>[] } {
   return {
     id: record.id,
     sessionId: record.id,

@@ -127,13 +127,7 @@ describe('client request params', () => {
     expect(issuePaths(ThreadStartParams.safeParse({ sandbox: 'workspaceWrite' }))).toEqual(['sandbox']);
   });
 
-  it('parses review targets, list filters and command/exec', () => {
-    const review = clientRequests['review/start'].params;
-    expect(review.safeParse({ threadId: 't', target: { type: 'baseBranch', branch: 'main' } }).success).toBe(true);
-    const commit = { type: 'commit', sha: 'abc', title: null };
-    expect(review.safeParse({ threadId: 't', target: commit, delivery: 'inline' }).success).toBe(true);
-    const custom = review.safeParse({ threadId: 't', target: { type: 'custom' } });
-    expect(issuePaths(custom)).toEqual(['target.instructions']);
+  it('parses list filters and command/exec', () => {
     const list = clientRequests['thread/list'].params;
     expect(list.parse({ cwd: ['/a', '/b'], sortKey: 'updated_at', sortDirection: 'asc' }).cwd).toEqual(['/a', '/b']);
     const exec = clientRequests['command/exec'].params;

@@ -34,6 +34,8 @@ const threadSessionResult = {
   approvalsReviewer: ApprovalsReviewer,
   sandbox: SandboxPolicy,
   reasoningEffort: ReasoningEffort.nullish(),
+  /** Instruction files loaded for this thread (agentd loads none yet). */
+  instructionSources: z.array(z.string()).optional(),
 };
 
 const threadIdOnly = { threadId: z.string() };
@@ -126,17 +128,3 @@ export const ThreadUnsubscribeResponse = wire(
 
 export const ThreadSetNameParams = wire('ThreadSetNameParams', z.object({ threadId: z.string(), name: z.string() }));
 export const ThreadSetNameResponse = wire('ThreadSetNameResponse', z.object({}));
-
-export const ThreadCompactStartParams = wire('ThreadCompactStartParams', z.object(threadIdOnly));
-export const ThreadCompactStartResponse = wire(
-  'ThreadCompactStartResponse',
-  z.object({}),
-  'Compaction then runs as a turn, reported by turn and item notifications.',
-);
-
-export const ThreadRevertParams = wire(
-  'ThreadRevertParams',
-  z.object({ threadId: z.string(), beforeTurnId: z.string() }),
-  'Drops the turn `beforeTurnId` and every later turn from the thread history (persisted).',
-);
-export const ThreadRevertResponse = wire('ThreadRevertResponse', z.object({ thread: Thread }));

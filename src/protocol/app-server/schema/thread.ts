@@ -88,6 +88,9 @@ export const Thread = wire(
     name: z.string().nullish(),
     /** Required but nullable upstream; agentd has no projects and sends `null`. */
     projectId: z.string().nullable(),
+    /** Sub-agent nickname and role; agentd spawns no sub-agents and sends `null`. */
+    agentNickname: z.string().nullish(),
+    agentRole: z.string().nullish(),
     turns: z.array(Turn),
   }),
 );

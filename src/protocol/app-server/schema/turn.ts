@@ -1,4 +1,4 @@
-/** Params and results of `turn/start`, `turn/steer`, `turn/interrupt` and `review/start`. */
+/** Params and results of `turn/start`, `turn/steer`, and `turn/interrupt`. */
 import { z } from 'zod';
 import { wire } from './registry.js';
 import { AskForApproval, ReasoningEffort, ReasoningSummary, SandboxPolicy, UserInput } from './common.js';
@@ -46,30 +46,4 @@ export const TurnInterruptResponse = wire(
   'TurnInterruptResponse',
   z.object({}),
   'The turn then ends with `turn/completed`, status `interrupted`.',
-);
-
-/** What to review. */
-export const ReviewTarget = wire(
-  'ReviewTarget',
-  z.discriminatedUnion('type', [
-    z.object({ type: z.literal('uncommittedChanges') }),
-    z.object({ type: z.literal('baseBranch'), branch: z.string() }),
-    z.object({ type: z.literal('commit'), sha: z.string(), title: z.string().nullish() }),
-    z.object({ type: z.literal('custom'), instructions: z.string() }),
-  ]),
-);
-
-export const ReviewDelivery = wire('ReviewDelivery', z.enum(['inline']));
-
-export const ReviewStartParams = wire(
-  'ReviewStartParams',
-  z.object({ threadId: z.string(), target: ReviewTarget, delivery: ReviewDelivery.nullish() }),
-);
-export const ReviewStartResponse = wire(
-  'ReviewStartResponse',
-  z.object({
-    turn: Turn,
-    /** The thread the review runs in (the same thread for `inline` delivery). */
-    reviewThreadId: z.string(),
-  }),
 );

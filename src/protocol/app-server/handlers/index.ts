@@ -1,0 +1,18 @@
+import { systemHandlers } from './system.js';
+import { threadHandlers } from './threads.js';
+import { turnHandlers } from './turns.js';
+import type { HandlerDeps, HandlerTable } from './types.js';
+
+export type { Handler, HandlerDeps, HandlerGroup, HandlerTable } from './types.js';
+
+/**
+ * The request handlers of the app-server face. Typed as the whole table: a method listed in
+ * `clientRequests` without a handler here (or a handler returning the wrong shape) fails to compile.
+ */
+export function createHandlers(d: HandlerDeps): HandlerTable {
+  return {
+    ...systemHandlers(d),
+    ...threadHandlers(d),
+    ...turnHandlers(d),
+  };
+}
