@@ -9,6 +9,7 @@ import type { SessionEvent, SessionEventListener, ThreadStatus, ThreadTokenUsage
 import type { UserInput } from './items.js';
 import { SessionError, storageSessionError } from './session-error.js';
 import type { SessionServices } from './services.js';
+import type { RunningSession } from '../tools/shell/process-sessions.js';
 import type { ThreadSettings } from './settings.js';
 import { importedTurnLines } from './imported-turns.js';
 import { ActiveTurn } from './state/active-turn.js';
@@ -179,6 +180,18 @@ export class Session {
   /** Settles every pending approval as `cancel` (connection closed). */
   cancelPendingApprovals(): void {
     this.active?.state.clearApprovals();
+  }
+
+  /** The thread's commands that still run in the background (exec sessions), oldest first. */
+  backgroundProcesses(): RunningSession[] {
+    return this.services.processes.running();
+  }
+
+  /** Kills one of the thread's background commands; false when it names none that runs. */
+  terminateBackgroundProcess(sessionId: number): boolean {
+    if (!this.services.processes.running().some((r) => r.sessionId === sessionId)) return false;
+    this.services.processes.kill(sessionId);
+    return true;
   }
 
   /** Interrupts any running turn, waits for it to finish, then disposes the thread's services. */

@@ -250,6 +250,11 @@ export class ThreadManager {
     return this.sessions.get(id);
   }
 
+  /** Whether `id` names a loaded or a stored thread. */
+  exists(id: string): boolean {
+    return this.get(id) !== undefined || this.deps.store.get(id) !== undefined;
+  }
+
   /** The loaded session, or a `thread_not_found` error. */
   require(id: string): { session: Session; record: ThreadRecord } {
     const s = this.sessions.get(id);

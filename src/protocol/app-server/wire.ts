@@ -74,6 +74,7 @@ export function wireThread(record: ThreadRecord, status: ThreadStatus, turns: Tu
     gitInfo: null,
     agentNickname: null,
     agentRole: null,
+    historyMode: 'legacy',
     turns: turns.map((t) => wireTurn(t)),
   };
 }

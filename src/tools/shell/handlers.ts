@@ -183,6 +183,7 @@ export function createShellHandlers(runtime: ShellRuntime = new ShellRuntime()):
             signal: ctx.signal,
             onOutput: plan.onOutput,
             flow: ctx.flow,
+            label: { itemId: call.callId, command: a.cmd, cwd: plan.cwd },
           });
           return {
             poll,

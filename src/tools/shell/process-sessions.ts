@@ -54,6 +54,20 @@ export interface SessionStartOptions {
   inputFds?: readonly Uint8Array[];
   /** Back-pressure for `onOutput`: while it is not ready the session's pipes are not read. */
   flow?: OutputFlow;
+  /** What a client sees of the session while it runs (`thread/backgroundTerminals/list`). */
+  label?: SessionLabel;
+}
+
+/** The item that started a session, and its command as the client was shown it. */
+export interface SessionLabel {
+  itemId: string;
+  command: string;
+  cwd: string;
+}
+
+/** A session that still runs. */
+export interface RunningSession extends SessionLabel {
+  sessionId: number;
 }
 
 /** Options of one `write` poll. */
@@ -88,6 +102,7 @@ interface Session {
   listener: ((text: string) => void) | null;
   gate: StreamGate;
   killed: boolean;
+  label: SessionLabel | null;
 }
 
 function clampYield(ms: number): number {
@@ -141,6 +156,16 @@ export class ProcessSessionManager {
       session.child.stdin.write(chars);
     }
     return this.poll(session, yieldMs, opts);
+  }
+
+  /** The sessions whose process still runs, oldest first. */
+  running(): RunningSession[] {
+    const out: RunningSession[] = [];
+    for (const s of this.sessions.values()) {
+      if (s.isDone || s.killed) continue;
+      out.push({ sessionId: s.id, itemId: s.label?.itemId ?? '', command: s.label?.command ?? s.child.spawnargs.join(' '), cwd: s.label?.cwd ?? '' });
+    }
+    return out;
   }
 
   /** Kills one session's process group. */
@@ -224,6 +249,7 @@ export class ProcessSessionManager {
       listener: null,
       gate: new StreamGate([child.stdout, child.stderr]),
       killed: false,
+      label: opts.label ?? null,
     };
     const finish = (): void => {
       if (session.isDone) return;

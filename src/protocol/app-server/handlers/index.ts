@@ -1,4 +1,5 @@
 import { systemHandlers } from './system.js';
+import { terminalHandlers } from './terminals.js';
 import { threadHandlers } from './threads.js';
 import { turnHandlers } from './turns.js';
 import type { HandlerDeps, HandlerTable } from './types.js';
@@ -14,5 +15,6 @@ export function createHandlers(d: HandlerDeps): HandlerTable {
     ...systemHandlers(d),
     ...threadHandlers(d),
     ...turnHandlers(d),
+    ...terminalHandlers(d),
   };
 }

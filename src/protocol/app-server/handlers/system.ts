@@ -4,8 +4,14 @@ import type { HandlerDeps, HandlerGroup } from './types.js';
 import { paginate, sandboxPolicyFrom } from './shared.js';
 import { initializeResult } from '../initialize-result.js';
 
+const BUILT_IN_PROFILES = [
+  { id: ':read-only', description: 'Read files anywhere; no writes, no network (sandbox_mode read-only).', allowed: true },
+  { id: ':workspace', description: 'Write inside the workspace and writable roots (sandbox_mode workspace-write).', allowed: true },
+  { id: ':danger-full-access', description: 'No sandbox (sandbox_mode danger-full-access).', allowed: true },
+];
+
 /** `initialize`, `model/list`, `config/read`, `command/exec`. */
-export function systemHandlers(d: HandlerDeps): HandlerGroup<'initialize' | 'model/list' | 'config/read' | 'command/exec'> {
+export function systemHandlers(d: HandlerDeps): HandlerGroup<'initialize' | 'model/list' | 'config/read' | 'command/exec' | 'permissionProfile/list'> {
   const { threads, conn } = d;
   return {
     initialize: (p) => {
@@ -29,6 +35,9 @@ export function systemHandlers(d: HandlerDeps): HandlerGroup<'initialize' | 'mod
     },
 
     'config/read': () => configReadView(d.config),
+
+    // The sandbox modes are agentd's only permission profiles (built in: ids start with `:`).
+    'permissionProfile/list': (p) => paginate(BUILT_IN_PROFILES, p.cursor, p.limit),
 
     'command/exec': (p) =>
       d.execCommand({

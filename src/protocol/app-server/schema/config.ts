@@ -138,3 +138,17 @@ export const CommandExecResponse = wire(
   'CommandExecResponse',
   z.object({ exitCode: z.int(), stdout: z.string(), stderr: z.string() }),
 );
+
+export const PermissionProfileSummary = wire(
+  'PermissionProfileSummary',
+  z.object({ id: z.string(), description: z.string().nullish(), allowed: z.boolean() }),
+);
+export const PermissionProfileListParams = wire(
+  'PermissionProfileListParams',
+  z.object({ cwd: z.string().nullish(), cursor: z.string().nullish(), limit: z.int().nonnegative().nullish() }),
+);
+export const PermissionProfileListResponse = wire(
+  'PermissionProfileListResponse',
+  z.object({ data: z.array(PermissionProfileSummary), nextCursor: z.string().nullish() }),
+  'The built-in sandbox presets (ids start with `:`); agentd has no user-defined permission profiles.',
+);

@@ -17,7 +17,15 @@ import {
   ConfigReadResponse,
   ModelListParams,
   ModelListResponse,
+  PermissionProfileListParams,
+  PermissionProfileListResponse,
 } from './config.js';
+import {
+  ThreadBackgroundTerminalsListParams,
+  ThreadBackgroundTerminalsListResponse,
+  ThreadBackgroundTerminalsTerminateParams,
+  ThreadBackgroundTerminalsTerminateResponse,
+} from './terminals.js';
 import { InitializedNotification, InitializeParams, InitializeResponse } from './initialize.js';
 import {
   AccountRateLimitsUpdatedNotification,
@@ -99,6 +107,12 @@ export const clientRequests = {
   'model/list': { params: ModelListParams, result: ModelListResponse },
   'config/read': { params: ConfigReadParams, result: ConfigReadResponse },
   'command/exec': { params: CommandExecParams, result: CommandExecResponse },
+  'permissionProfile/list': { params: PermissionProfileListParams, result: PermissionProfileListResponse },
+  'thread/backgroundTerminals/list': { params: ThreadBackgroundTerminalsListParams, result: ThreadBackgroundTerminalsListResponse },
+  'thread/backgroundTerminals/terminate': {
+    params: ThreadBackgroundTerminalsTerminateParams,
+    result: ThreadBackgroundTerminalsTerminateResponse,
+  },
 } as const;
 
 /** Client → server notifications (method → params schema). */

@@ -38,6 +38,8 @@ export const GitInfo = wire(
   z.object({ sha: z.string().nullish(), branch: z.string().nullish(), originUrl: z.string().nullish() }),
 );
 
+export const ThreadHistoryMode = wire('ThreadHistoryMode', z.enum(['legacy', 'paginated']));
+
 export const TurnStatus = wire('TurnStatus', z.enum(['completed', 'interrupted', 'failed', 'inProgress']));
 
 /**
@@ -91,6 +93,11 @@ export const Thread = wire(
     /** Sub-agent nickname and role; agentd spawns no sub-agents and sends `null`. */
     agentNickname: z.string().nullish(),
     agentRole: z.string().nullish(),
+    /**
+     * How clients page this thread's history: agentd answers `legacy` (read it whole with
+     * `thread/read` `includeTurns`).
+     */
+    historyMode: ThreadHistoryMode.optional(),
     turns: z.array(Turn),
   }),
 );
