@@ -2,6 +2,9 @@ import type { RateLimitSnapshot, TokenUsage } from '../model/types.js';
 import type { ApprovalDecision, ApprovalRequest } from '../tools/types.js';
 import type { PlanStep, TurnItem } from './items.js';
 
+/** The user's answer to an approval request, for faces (which import no tool module). */
+export type { ApprovalDecision };
+
 /** A turn's status as clients see it. */
 export type TurnStatus = 'inProgress' | 'completed' | 'interrupted' | 'failed';
 

@@ -30,7 +30,7 @@ export class ChatClient implements ModelClient {
   }
 }
 
-type Json = Record<string, any>;
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- provider JSON, read loosely
 
 interface ToolCallAcc {
   outputIndex: number;

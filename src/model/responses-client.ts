@@ -66,7 +66,7 @@ function toResponsesTool(t: ToolSpec): Record<string, unknown> {
   return tool;
 }
 
-type Json = Record<string, any>;
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- provider JSON, read loosely
 
 /** Decodes Responses API SSE events into model events; see {@link StreamDecoder}. */
 export function responsesDecoder(): StreamDecoder {

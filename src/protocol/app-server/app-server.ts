@@ -1,8 +1,7 @@
 import type { Config, ConfigWarning } from '../../config/types.js';
-import type { SessionEvent } from '../../core/events.js';
+import type { ApprovalDecision, SessionEvent } from '../../core/events.js';
 import { SessionError } from '../../core/session-error.js';
 import type { ThreadManager } from '../../core/thread-manager.js';
-import type { ApprovalDecision } from '../../tools/types.js';
 import type { Logger } from '../../util/logger.js';
 import { RpcError } from '../../rpc/errors.js';
 import type { RpcServer } from '../../rpc/rpc-server.js';

@@ -1,7 +1,7 @@
 import type { ThreadStatus, TurnError } from '../../core/events.js';
 import type { TurnView } from '../../core/session.js';
+import type { SandboxPolicy } from '../../core/settings.js';
 import type { ThreadRecord } from '../../core/thread-manager.js';
-import type { SandboxPolicy } from '../../tools/types.js';
 import type { z } from 'zod';
 import type { CodexErrorInfo, TurnError as WireTurnError } from './schema/common.js';
 import type { Thread as WireThread, Turn as WireTurn } from './schema/thread.js';

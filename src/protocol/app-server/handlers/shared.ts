@@ -1,6 +1,6 @@
 import type { ThreadOverrides, ThreadRecord } from '../../../core/thread-manager.js';
 import type { Session } from '../../../core/session.js';
-import type { SandboxPolicy } from '../../../tools/types.js';
+import type { SandboxPolicy } from '../../../core/settings.js';
 import type { Params, Result } from '../schema/methods.js';
 import { wireThread } from '../wire.js';
 
