@@ -5,7 +5,7 @@
 //
 // Env:
 //   AGENTD_ROOT     agentd checkout with a built dist/ (default: the repo this script lives in)
-//   CODEX_ACP_DIR   the codex-acp package dir (default /work/codex-acp/npm/node_modules/@agentclientprotocol/codex-acp)
+//   CODEX_ACP_DIR   the codex-acp package dir (default: AGENTD_ROOT's node_modules, a devDependency)
 //   ACP_SDK_DIR     the @agentclientprotocol/sdk package dir (default: next to CODEX_ACP_DIR)
 //   E2E_OUT         directory for artifacts (trace.jsonl, logs, summary.json); default a fresh /tmp dir
 //   E2E_TIMEOUT_MS  overall timeout (default 300000); E2E_STEP_TIMEOUT_MS per step (default 30000)
@@ -25,7 +25,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const AGENTD_ROOT = resolve(process.env.AGENTD_ROOT ?? join(HERE, '..'));
-const CODEX_ACP_DIR = resolve(process.env.CODEX_ACP_DIR ?? '/work/codex-acp/npm/node_modules/@agentclientprotocol/codex-acp');
+const CODEX_ACP_DIR = resolve(process.env.CODEX_ACP_DIR ?? join(AGENTD_ROOT, 'node_modules/@agentclientprotocol/codex-acp'));
 const ACP_SDK_DIR = resolve(process.env.ACP_SDK_DIR ?? join(CODEX_ACP_DIR, '..', 'sdk'));
 const TIMEOUT_MS = Number(process.env.E2E_TIMEOUT_MS ?? 300_000);
 const STEP_TIMEOUT_MS = Number(process.env.E2E_STEP_TIMEOUT_MS ?? 30_000);
