@@ -18,6 +18,16 @@ import {
   ModelListParams,
   ModelListResponse,
 } from './config.js';
+import {
+  ThreadGoalClearedNotification,
+  ThreadGoalClearParams,
+  ThreadGoalClearResponse,
+  ThreadGoalGetParams,
+  ThreadGoalGetResponse,
+  ThreadGoalSetParams,
+  ThreadGoalSetResponse,
+  ThreadGoalUpdatedNotification,
+} from './goals.js';
 import { InitializedNotification, InitializeParams, InitializeResponse } from './initialize.js';
 import {
   AccountRateLimitsUpdatedNotification,
@@ -70,6 +80,7 @@ import {
   ThreadUnsubscribeParams,
   ThreadUnsubscribeResponse,
 } from './thread-requests.js';
+import { ThreadSettingsUpdatedNotification, ThreadSettingsUpdateParams, ThreadSettingsUpdateResponse } from './settings.js';
 import {
   TurnInterruptParams,
   TurnInterruptResponse,
@@ -93,6 +104,10 @@ export const clientRequests = {
   'thread/delete': { params: ThreadDeleteParams, result: ThreadDeleteResponse },
   'thread/unsubscribe': { params: ThreadUnsubscribeParams, result: ThreadUnsubscribeResponse },
   'thread/name/set': { params: ThreadSetNameParams, result: ThreadSetNameResponse },
+  'thread/settings/update': { params: ThreadSettingsUpdateParams, result: ThreadSettingsUpdateResponse },
+  'thread/goal/set': { params: ThreadGoalSetParams, result: ThreadGoalSetResponse },
+  'thread/goal/get': { params: ThreadGoalGetParams, result: ThreadGoalGetResponse },
+  'thread/goal/clear': { params: ThreadGoalClearParams, result: ThreadGoalClearResponse },
   'turn/start': { params: TurnStartParams, result: TurnStartResponse },
   'turn/steer': { params: TurnSteerParams, result: TurnSteerResponse },
   'turn/interrupt': { params: TurnInterruptParams, result: TurnInterruptResponse },
@@ -116,6 +131,9 @@ export const serverNotifications = {
   'thread/closed': ThreadClosedNotification,
   'thread/name/updated': ThreadNameUpdatedNotification,
   'thread/tokenUsage/updated': ThreadTokenUsageUpdatedNotification,
+  'thread/settings/updated': ThreadSettingsUpdatedNotification,
+  'thread/goal/updated': ThreadGoalUpdatedNotification,
+  'thread/goal/cleared': ThreadGoalClearedNotification,
   'thread/compacted': ContextCompactedNotification,
   'turn/started': TurnStartedNotification,
   'turn/completed': TurnCompletedNotification,
