@@ -1,6 +1,8 @@
 import type { RateLimitSnapshot, TokenUsage } from '../model/types.js';
 import type { ApprovalDecision, ApprovalRequest } from '../tools/types.js';
+import type { ThreadGoal } from './goal.js';
 import type { PlanStep, TurnItem } from './items.js';
+import type { ThreadSettings } from './settings.js';
 
 /** The user's answer to an approval request, for faces (which import no tool module). */
 export type { ApprovalDecision };
@@ -64,6 +66,11 @@ export type SessionEvent =
   | { type: 'approval_requested'; turnId: string; requestId: string; startedAtMs: number; request: ApprovalRequest }
   /** The approval was settled (by the client, an interrupt, or a closed connection). */
   | { type: 'approval_resolved'; turnId: string; requestId: string; decision: ApprovalDecision }
-  | { type: 'name_updated'; name: string | null };
+  | { type: 'name_updated'; name: string | null }
+  /** The thread's settings changed (an update, or turn overrides that changed something); they apply from the next turn. */
+  | { type: 'settings_updated'; settings: ThreadSettings }
+  /** The goal was set or changed (by the user, or by the accounting at the end of `turnId`). */
+  | { type: 'goal_updated'; turnId: string | null; goal: ThreadGoal }
+  | { type: 'goal_cleared' };
 
 export type SessionEventListener = (event: SessionEvent) => void;

@@ -6,6 +6,7 @@ import type { Task } from '../tasks/task.js';
 import type { ApprovalDecision } from '../tools/types.js';
 import { newId } from '../util/ids.js';
 import type { SessionEvent, SessionEventListener, ThreadStatus, ThreadTokenUsage, TurnInfo } from './events.js';
+import { MAX_GOAL_OBJECTIVE_CHARS, type GoalUpdate, type ThreadGoal } from './goal.js';
 import type { UserInput } from './items.js';
 import { SessionError, storageSessionError } from './session-error.js';
 import type { SessionServices } from './services.js';
@@ -27,6 +28,7 @@ export interface SessionInit {
   history?: HistoryItem[];
   turns?: TurnView[];
   tokenUsage?: ThreadTokenUsage | null;
+  goal?: ThreadGoal | null;
 }
 
 /**
@@ -46,11 +48,13 @@ export class Session {
   private readonly historyMarks = new Map<string, number>();
   /** What the turn runners see of this session. */
   private readonly host: TurnHost;
+  /** The thread's token total when each running turn started (for the goal's accounting). */
+  private readonly tokensAtStart = new Map<string, number>();
 
   constructor(init: SessionInit) {
     this.threadId = init.threadId;
     this.services = init.services;
-    this.state = new SessionState(init.settings, init.history ?? [], init.tokenUsage ?? null);
+    this.state = new SessionState(init.settings, init.history ?? [], init.tokenUsage ?? null, init.goal ?? null);
     this.turnViews = (init.turns ?? []).map((t) => ({ info: { ...t.info }, items: t.items.slice() }));
     this.host = {
       threadId: this.threadId,
@@ -62,6 +66,7 @@ export class Session {
       release: (active) =>
         this.slotLock.runExclusive(() => {
           if (this.active === active) this.active = null;
+          this.accountGoal(active.turnId, active.startedAt);
         }),
       markHistory: (turnId, length) => this.historyMarks.set(turnId, length),
     };
@@ -117,14 +122,17 @@ export class Session {
       if (this.active) throw new SessionError('turn_in_progress', `turn ${this.active.turnId} is still running`);
       const before = this.state.settings();
       const settings = this.state.updateSettings(overrides);
+      const changed = JSON.stringify(before) !== JSON.stringify(settings);
       const turnId = newId();
       try {
-        if (JSON.stringify(before) !== JSON.stringify(settings)) this.persist({ type: 'settings', settings: { ...settings } });
+        if (changed) this.persist({ type: 'settings', settings: { ...settings } });
         this.persist({ type: 'turn_started', turnId, settings: { ...settings } });
       } catch (err) {
         this.state.updateSettings(before);
         throw storageSessionError(err);
       }
+      if (changed) this.emit({ type: 'settings_updated', settings: { ...settings } });
+      this.tokensAtStart.set(turnId, this.state.tokenUsage()?.total.totalTokens ?? 0);
       const startedAt = this.services.now();
       const active = new ActiveTurn(turnId, task?.kind ?? 'regular', new TurnState(this.services.createDiffTracker(settings.cwd)), startedAt);
       this.active = active;
@@ -137,6 +145,115 @@ export class Session {
       active.launch(new TurnRunner(this.host, active, task ?? new RegularTurnTask(), input, settings, view));
       return { ...view.info };
     });
+  }
+
+  /**
+   * Changes the thread's settings for the turns that start after this call; a running turn keeps
+   * the settings it started with. The new settings are persisted (a `settings` line) before they
+   * are reported; a failed write changes nothing and throws `storage_error`.
+   */
+  updateSettings(patch: Partial<ThreadSettings>): ThreadSettings {
+    const before = this.state.settings();
+    const settings = this.state.updateSettings(patch);
+    if (JSON.stringify(before) !== JSON.stringify(settings)) {
+      try {
+        this.persist({ type: 'settings', settings: { ...settings } });
+      } catch (err) {
+        this.state.updateSettings(before);
+        throw storageSessionError(err);
+      }
+    }
+    this.emit({ type: 'settings_updated', settings: { ...settings } });
+    return settings;
+  }
+
+  /** The thread's goal, or null. */
+  goal(): ThreadGoal | null {
+    return this.state.goal();
+  }
+
+  /**
+   * Sets or changes the goal. With an objective, creates the goal (status `active` unless given)
+   * or replaces the objective of the current one, keeping its accounting; without one, changes the
+   * current goal's status or budget (`invalid_input` when there is no goal). Persisted, then
+   * reported as `goal_updated`.
+   */
+  setGoal(update: GoalUpdate): ThreadGoal {
+    const current = this.state.goal();
+    const now = secs(this.services.now());
+    let objective = current?.objective;
+    if (update.objective !== undefined) {
+      objective = update.objective.trim();
+      if (objective.length === 0) throw new SessionError('invalid_input', 'objective: must not be empty');
+      if (objective.length > MAX_GOAL_OBJECTIVE_CHARS) {
+        throw new SessionError('invalid_input', `objective: must be at most ${MAX_GOAL_OBJECTIVE_CHARS} characters`);
+      }
+    }
+    if (objective === undefined) {
+      throw new SessionError('invalid_input', `thread ${this.threadId} has no goal: set an objective first`);
+    }
+    const tokenBudget = update.tokenBudget !== undefined ? update.tokenBudget : (current?.tokenBudget ?? null);
+    if (tokenBudget !== null && (!Number.isSafeInteger(tokenBudget) || tokenBudget <= 0)) {
+      throw new SessionError('invalid_input', 'tokenBudget: must be a positive integer');
+    }
+    const goal: ThreadGoal = {
+      objective,
+      status: update.status ?? current?.status ?? 'active',
+      tokenBudget,
+      tokensUsed: current?.tokensUsed ?? 0,
+      timeUsedSeconds: current?.timeUsedSeconds ?? 0,
+      createdAt: current?.createdAt ?? now,
+      updatedAt: now,
+    };
+    this.commitGoal(goal);
+    this.emit({ type: 'goal_updated', turnId: this.active?.turnId ?? null, goal: { ...goal } });
+    return goal;
+  }
+
+  /** Removes the goal; false when there was none. Persisted, then reported as `goal_cleared`. */
+  clearGoal(): boolean {
+    if (!this.state.goal()) return false;
+    this.commitGoal(null);
+    this.emit({ type: 'goal_cleared' });
+    return true;
+  }
+
+  /** Writes the goal line, then changes the state; a failed write changes nothing. */
+  private commitGoal(goal: ThreadGoal | null): void {
+    try {
+      this.persist({ type: 'goal', goal: goal ? { ...goal } : null });
+    } catch (err) {
+      throw storageSessionError(err);
+    }
+    this.state.setGoal(goal);
+  }
+
+  /**
+   * At the end of a turn that ends with the goal active: adds the turn's tokens and time to the
+   * goal, and marks it `budgetLimited` once its budget is spent. Best effort: a failed write is
+   * logged and leaves the goal as it was.
+   */
+  private accountGoal(turnId: string, startedAtMs: number): void {
+    const atStart = this.tokensAtStart.get(turnId);
+    this.tokensAtStart.delete(turnId);
+    const goal = this.state.goal();
+    if (!goal || goal.status !== 'active' || atStart === undefined) return;
+    const nowMs = this.services.now();
+    const tokens = Math.max(0, (this.state.tokenUsage()?.total.totalTokens ?? 0) - atStart);
+    const next: ThreadGoal = {
+      ...goal,
+      tokensUsed: goal.tokensUsed + tokens,
+      timeUsedSeconds: goal.timeUsedSeconds + Math.max(0, Math.round((nowMs - startedAtMs) / 1000)),
+      updatedAt: secs(nowMs),
+    };
+    if (next.tokenBudget !== null && next.tokensUsed >= next.tokenBudget) next.status = 'budgetLimited';
+    try {
+      this.commitGoal(next);
+    } catch (err) {
+      this.services.logger.warn({ err, threadId: this.threadId }, 'cannot record the goal accounting');
+      return;
+    }
+    this.emit({ type: 'goal_updated', turnId, goal: { ...next } });
   }
 
   /** Adds input to the running turn; the model sees it at its next request. */

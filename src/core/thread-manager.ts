@@ -60,6 +60,7 @@ export interface ThreadOverrides {
   developerInstructions?: string | null;
   reasoningEffort?: string | null;
   reasoningSummary?: string | null;
+  collaborationMode?: ThreadSettings['collaborationMode'] | null;
 }
 
 /** A thread's metadata plus whether it lives only in memory. */
@@ -117,6 +118,7 @@ export class ThreadManager {
       reasoningSummary: o.reasoningSummary ?? base?.reasoningSummary ?? c.modelReasoningSummary,
       baseInstructions: o.baseInstructions ?? base?.baseInstructions ?? c.baseInstructions,
       developerInstructions: o.developerInstructions ?? base?.developerInstructions ?? c.developerInstructions,
+      ...withCollaborationMode(o.collaborationMode ?? base?.collaborationMode),
     };
   }
 
@@ -197,6 +199,7 @@ export class ThreadManager {
       history: rebuilt.history,
       turns,
       tokenUsage: rebuilt.tokenUsage,
+      goal: rebuilt.goal,
     });
     return { session, record };
   }
@@ -362,7 +365,7 @@ export class ThreadManager {
     record: ThreadRecord,
     settings: ThreadSettings,
     recorder: RolloutSink | null,
-    restored: Partial<Pick<ConstructorParameters<typeof Session>[0], 'history' | 'turns' | 'tokenUsage'>> = {},
+    restored: Partial<Pick<ConstructorParameters<typeof Session>[0], 'history' | 'turns' | 'tokenUsage' | 'goal'>> = {},
   ) {
     const id = record.id;
     const session = new Session({
@@ -440,4 +443,9 @@ function guardStorage<T>(fn: () => T): T {
 
 function stripNull<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null && v !== undefined)) as Partial<T>;
+}
+
+/** The collaboration mode as a settings field, omitted when unset (threads start in default mode). */
+function withCollaborationMode(mode: ThreadSettings['collaborationMode'] | null | undefined): Pick<ThreadSettings, 'collaborationMode'> {
+  return mode ? { collaborationMode: { mode: mode.mode, developerInstructions: mode.developerInstructions ?? null } } : {};
 }

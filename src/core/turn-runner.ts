@@ -211,6 +211,7 @@ export class TurnRunner implements TurnRunnerHandle {
         }
       },
       history: () => host.state.historySnapshot(),
+      goal: () => host.state.goal(),
       itemStarted: (item) => host.emit({ type: 'item_started', turnId, item: { ...item } as TurnItem }),
       itemCompleted: (item) => this.completeItem(item),
       recordUsage: (usage: TokenUsage) => {

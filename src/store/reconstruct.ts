@@ -1,3 +1,4 @@
+import type { ThreadGoal } from '../core/goal.js';
 import type { TurnItem } from '../core/items.js';
 import type { HistoryItem, TokenUsage } from '../model/types.js';
 import type { RolloutLine, TurnRecord } from './types.js';
@@ -14,6 +15,8 @@ export interface ReconstructedThread {
   tokenUsage: { total: TokenUsage; last: TokenUsage; modelContextWindow: number | null } | null;
   /** All `settings` lines merged, later keys winning. */
   settings: Record<string, unknown>;
+  /** The thread goal of the last `goal` line (null: none, or cleared). */
+  goal: ThreadGoal | null;
 }
 
 /**
@@ -33,6 +36,7 @@ export function reconstructThread(lines: readonly RolloutLine[]): ReconstructedT
   const turns = new Map<string, TurnBuilder>();
   let tokenUsage: ReconstructedThread['tokenUsage'] = null;
   const settings: Record<string, unknown> = {};
+  let goal: ThreadGoal | null = null;
 
   const turnFor = (turnId: string, ts: number): TurnBuilder => {
     let t = turns.get(turnId);
@@ -79,12 +83,15 @@ export function reconstructThread(lines: readonly RolloutLine[]): ReconstructedT
       case 'settings':
         Object.assign(settings, line.settings);
         break;
+      case 'goal':
+        goal = line.goal ?? null;
+        break;
     }
   }
 
   const built = [...turns.values()].map(finishTurn);
   const cut = new Set(built.flatMap((t) => t.items.filter((i) => i.type === 'fileChange' && i.status === 'failed').map((i) => i.id)));
-  return { history: answerUnansweredCalls(history, cut), turns: built, tokenUsage, settings };
+  return { history: answerUnansweredCalls(history, cut), turns: built, tokenUsage, settings, goal };
 }
 
 /** The model-facing output of a patch the daemon stopped in the middle of. */

@@ -1,4 +1,5 @@
 import type { HistoryItem, TokenUsage } from '../model/types.js';
+import type { ThreadGoal } from '../core/goal.js';
 import type { TurnItem } from '../core/items.js';
 
 /** Metadata of a stored thread (first line of its rollout, kept current in the index). */
@@ -49,6 +50,8 @@ export type RolloutLine = { ts: number } & (
   /** The history was replaced; `turnId` is null when no turn did it (a fork's copied history). */
   | { type: 'compacted'; turnId: string | null; replacementHistory: HistoryItem[] }
   | { type: 'reverted'; beforeTurnId: string }
+  /** The thread goal as it now is; null: cleared. The last one wins. */
+  | { type: 'goal'; goal: ThreadGoal | null }
 );
 
 export type SortKey = 'created_at' | 'updated_at';

@@ -1,7 +1,7 @@
 import type { TurnItem, UserInput } from '../core/items.js';
 import type { HistoryItem, ModelEvent, ModelRequest } from '../model/types.js';
 import { newId } from '../util/ids.js';
-import { contextMessages, DEFAULT_BASE_INSTRUCTIONS } from './prompt.js';
+import { contextMessages, DEFAULT_BASE_INSTRUCTIONS, goalContext } from './prompt.js';
 import type { Task, TurnContext } from './task.js';
 import { runToolCalls } from './run-tools.js';
 import { userInputToHistory } from './user-input.js';
@@ -69,7 +69,7 @@ async function sample(ctx: TurnContext): Promise<HistoryItem[]> {
   const request: ModelRequest = {
     model: settings.model,
     instructions: settings.baseInstructions ?? DEFAULT_BASE_INSTRUCTIONS,
-    input: [...contextMessages(settings), ...ctx.history()],
+    input: [...contextMessages(settings), ...goalContext(ctx.goal()), ...ctx.history()],
     tools: ctx.tools.specs(ctx.modelInfo.toolStyle),
     parallelToolCalls: true,
     reasoning:

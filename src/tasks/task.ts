@@ -1,5 +1,6 @@
 import type { ModelInfo } from '../config/types.js';
 import type { SessionEvent } from '../core/events.js';
+import type { ThreadGoal } from '../core/goal.js';
 import type { TurnItem, UserInput } from '../core/items.js';
 import type { ThreadSettings } from '../core/settings.js';
 import type { TurnState } from '../core/state/turn-state.js';
@@ -32,6 +33,8 @@ export interface TurnContext {
   recordHistory(items: HistoryItem[]): void;
   /** The model history so far (a copy). */
   history(): HistoryItem[];
+  /** The thread's goal as it is now (it may change while the turn runs), or null. */
+  goal(): ThreadGoal | null;
   itemStarted(item: TurnItem): void;
   /** Persists, then emits `item_completed`. */
   itemCompleted(item: TurnItem): void;

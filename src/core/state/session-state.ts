@@ -1,5 +1,6 @@
 import type { HistoryItem, RateLimitSnapshot, TokenUsage } from '../../model/types.js';
 import type { ThreadTokenUsage } from '../events.js';
+import type { ThreadGoal } from '../goal.js';
 import type { ThreadSettings } from '../settings.js';
 
 const zeroUsage = (): TokenUsage => ({
@@ -20,11 +21,13 @@ export class SessionState {
   private rateLimits: RateLimitSnapshot | null = null;
   private readonly approvedForSession = new Set<string>();
   private settingsValue: ThreadSettings;
+  private goalValue: ThreadGoal | null;
 
-  constructor(settings: ThreadSettings, history: HistoryItem[] = [], usage: ThreadTokenUsage | null = null) {
+  constructor(settings: ThreadSettings, history: HistoryItem[] = [], usage: ThreadTokenUsage | null = null, goal: ThreadGoal | null = null) {
     this.settingsValue = settings;
     this.history = history.slice();
     this.usage = usage;
+    this.goalValue = goal;
   }
 
   // --- history
@@ -97,5 +100,16 @@ export class SessionState {
     const clean = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
     this.settingsValue = { ...this.settingsValue, ...clean };
     return this.settingsValue;
+  }
+
+  // --- goal
+
+  /** The thread's goal, or null (a copy). */
+  goal(): ThreadGoal | null {
+    return this.goalValue ? { ...this.goalValue } : null;
+  }
+
+  setGoal(goal: ThreadGoal | null): void {
+    this.goalValue = goal ? { ...goal } : null;
   }
 }

@@ -1,6 +1,7 @@
 import type { SessionEvent } from '../../core/events.js';
 import type { NotificationParams, ServerNotificationMethod } from './schema/methods.js';
 import { wireTurn, wireTurnError } from './wire.js';
+import { wireGoal, wireThreadSettings } from './settings-wire.js';
 
 /**
  * One notification to send, typed by its wire schema: the core's items, statuses, plans and usage
@@ -65,6 +66,12 @@ export function toNotification(threadId: string, e: SessionEvent, nowMs: number)
       return { method: 'warning', params: { threadId, message: e.message } };
     case 'name_updated':
       return { method: 'thread/name/updated', params: { threadId, threadName: e.name } };
+    case 'settings_updated':
+      return { method: 'thread/settings/updated', params: { threadId, threadSettings: wireThreadSettings(e.settings) } };
+    case 'goal_updated':
+      return { method: 'thread/goal/updated', params: { threadId, turnId: e.turnId, goal: wireGoal(threadId, e.goal) } };
+    case 'goal_cleared':
+      return { method: 'thread/goal/cleared', params: { threadId } };
     case 'approval_requested':
     case 'approval_resolved':
       return null;

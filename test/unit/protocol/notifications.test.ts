@@ -26,6 +26,23 @@ const events: SessionEvent[] = [
   { type: 'error', turnId: 't1', error: { message: 'slow down', kind: 'rate_limited', httpStatus: 429 }, willRetry: true },
   { type: 'warning', turnId: null, message: 'careful' },
   { type: 'name_updated', name: 'My thread' },
+  {
+    type: 'settings_updated',
+    settings: {
+      model: 'gpt-5',
+      modelProvider: 'openai',
+      cwd: '/w',
+      approvalPolicy: 'on-request',
+      sandboxPolicy: { type: 'workspaceWrite', writableRoots: [], networkAccess: false, excludeTmpdirEnvVar: false, excludeSlashTmp: false },
+      reasoningEffort: 'high',
+      reasoningSummary: 'auto',
+      baseInstructions: null,
+      developerInstructions: null,
+      collaborationMode: { mode: 'plan', developerInstructions: null },
+    },
+  },
+  { type: 'goal_updated', turnId: null, goal: { objective: 'ship', status: 'active', tokenBudget: null, tokensUsed: 0, timeUsedSeconds: 0, createdAt: 1, updatedAt: 1 } },
+  { type: 'goal_cleared' },
 ];
 
 describe('session events as app-server notifications', () => {

@@ -24,7 +24,14 @@ function turn(turnId: string, ts: number, text: string, complete = true): Rollou
 
 describe('reconstructThread', () => {
   it('returns empty state for a rollout with only its header', () => {
-    expect(reconstructThread([])).toEqual({ history: [], turns: [], tokenUsage: null, settings: {} });
+    expect(reconstructThread([])).toEqual({ history: [], turns: [], tokenUsage: null, settings: {}, goal: null });
+  });
+
+  it('keeps the goal of the last goal line (null: cleared)', () => {
+    const goal = { objective: 'ship', status: 'active' as const, tokenBudget: null, tokensUsed: 0, timeUsedSeconds: 0, createdAt: 1, updatedAt: 1 };
+    const later = { ...goal, status: 'paused' as const, updatedAt: 2 };
+    expect(reconstructThread([{ ts: 1, type: 'goal', goal }, { ts: 2, type: 'goal', goal: later }]).goal).toEqual(later);
+    expect(reconstructThread([{ ts: 1, type: 'goal', goal }, { ts: 2, type: 'goal', goal: null }]).goal).toBeNull();
   });
 
   it('replaces the history at a compaction and keeps appending after it', () => {

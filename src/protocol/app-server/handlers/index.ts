@@ -1,3 +1,4 @@
+import { settingsHandlers } from './settings.js';
 import { systemHandlers } from './system.js';
 import { terminalHandlers } from './terminals.js';
 import { threadHandlers } from './threads.js';
@@ -16,5 +17,6 @@ export function createHandlers(d: HandlerDeps): HandlerTable {
     ...threadHandlers(d),
     ...turnHandlers(d),
     ...terminalHandlers(d),
+    ...settingsHandlers(d),
   };
 }

@@ -1,6 +1,7 @@
 import type { HandlerDeps, HandlerGroup } from './types.js';
 import { paginate, threadOverrides, threadResponse } from './shared.js';
 import { wireThread, wireTurn } from '../wire.js';
+import { wireThreadSettings } from '../settings-wire.js';
 
 type ThreadMethods =
   | 'thread/start'
@@ -32,6 +33,8 @@ export function threadHandlers(d: HandlerDeps): HandlerGroup<ThreadMethods> {
     'thread/resume': async (p) => {
       const { session, record } = await threads.resume(p.threadId, threadOverrides(p));
       subscribe(record.id);
+      // The stored settings (collaboration mode included), for clients that track them from this notification.
+      setImmediate(() => d.notify('thread/settings/updated', { threadId: record.id, threadSettings: wireThreadSettings(session.settings()) }));
       return threadResponse(record, session, !p.excludeTurns);
     },
 
@@ -43,7 +46,10 @@ export function threadHandlers(d: HandlerDeps): HandlerGroup<ThreadMethods> {
       subscribe(record.id);
       const res = threadResponse(record, session, false);
       res.thread.turns = turns.map((t) => wireTurn(t));
-      setImmediate(() => d.notify('thread/started', { thread: { ...res.thread, turns: [] } }));
+      setImmediate(() => {
+        d.notify('thread/started', { thread: { ...res.thread, turns: [] } });
+        d.notify('thread/settings/updated', { threadId: record.id, threadSettings: wireThreadSettings(session.settings()) });
+      });
       return res;
     },
 

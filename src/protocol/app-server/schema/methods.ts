@@ -26,6 +26,16 @@ import {
   ThreadBackgroundTerminalsTerminateParams,
   ThreadBackgroundTerminalsTerminateResponse,
 } from './terminals.js';
+import {
+  ThreadGoalClearedNotification,
+  ThreadGoalClearParams,
+  ThreadGoalClearResponse,
+  ThreadGoalGetParams,
+  ThreadGoalGetResponse,
+  ThreadGoalSetParams,
+  ThreadGoalSetResponse,
+  ThreadGoalUpdatedNotification,
+} from './goals.js';
 import { InitializedNotification, InitializeParams, InitializeResponse } from './initialize.js';
 import {
   AccountRateLimitsUpdatedNotification,
@@ -78,6 +88,7 @@ import {
   ThreadUnsubscribeParams,
   ThreadUnsubscribeResponse,
 } from './thread-requests.js';
+import { ThreadSettingsUpdatedNotification, ThreadSettingsUpdateParams, ThreadSettingsUpdateResponse } from './settings.js';
 import {
   TurnInterruptParams,
   TurnInterruptResponse,
@@ -101,6 +112,10 @@ export const clientRequests = {
   'thread/delete': { params: ThreadDeleteParams, result: ThreadDeleteResponse },
   'thread/unsubscribe': { params: ThreadUnsubscribeParams, result: ThreadUnsubscribeResponse },
   'thread/name/set': { params: ThreadSetNameParams, result: ThreadSetNameResponse },
+  'thread/settings/update': { params: ThreadSettingsUpdateParams, result: ThreadSettingsUpdateResponse },
+  'thread/goal/set': { params: ThreadGoalSetParams, result: ThreadGoalSetResponse },
+  'thread/goal/get': { params: ThreadGoalGetParams, result: ThreadGoalGetResponse },
+  'thread/goal/clear': { params: ThreadGoalClearParams, result: ThreadGoalClearResponse },
   'turn/start': { params: TurnStartParams, result: TurnStartResponse },
   'turn/steer': { params: TurnSteerParams, result: TurnSteerResponse },
   'turn/interrupt': { params: TurnInterruptParams, result: TurnInterruptResponse },
@@ -130,6 +145,9 @@ export const serverNotifications = {
   'thread/closed': ThreadClosedNotification,
   'thread/name/updated': ThreadNameUpdatedNotification,
   'thread/tokenUsage/updated': ThreadTokenUsageUpdatedNotification,
+  'thread/settings/updated': ThreadSettingsUpdatedNotification,
+  'thread/goal/updated': ThreadGoalUpdatedNotification,
+  'thread/goal/cleared': ThreadGoalClearedNotification,
   'thread/compacted': ContextCompactedNotification,
   'turn/started': TurnStartedNotification,
   'turn/completed': TurnCompletedNotification,
