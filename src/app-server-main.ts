@@ -7,7 +7,9 @@ import type { ModelClient } from './model/types.js';
 import { injectTestFaults, installProcessGuards } from './process-guards.js';
 import { AppServer } from './protocol/app-server/app-server.js';
 import { RpcServer } from './rpc/rpc-server.js';
+import { PrefixRulesFile } from './store/prefix-rules-file.js';
 import { ThreadStore } from './store/thread-store.js';
+import { PrefixRules } from './tools/approval/prefix-rules.js';
 import { buildToolRegistry } from './tools/default-registry.js';
 import { TurnDiffTrackerImpl } from './tools/diff/turn-diff-tracker.js';
 import { commandEnvFor } from './tools/shell/command-env.js';
@@ -52,7 +54,15 @@ export async function startAppServer(opts: AppServerOptions): Promise<void> {
     return c;
   };
   const commandEnv = commandEnvFor(config);
-  const shellRuntime = new ShellRuntime({ env: commandEnv });
+  // The user's command prefix rules (`acceptWithExecpolicyAmendment`); a bad line is reported, not fatal.
+  const rulesFile = new PrefixRulesFile(config.home);
+  const loadedRules = rulesFile.load();
+  for (const w of loadedRules.warnings) {
+    logger.warn({ path: rulesFile.file }, w);
+    warnings.push({ summary: w, path: rulesFile.file });
+  }
+  const prefixRules = new PrefixRules(loadedRules.rules, { store: rulesFile });
+  const shellRuntime = new ShellRuntime({ env: commandEnv, prefixRules });
   const rpc = new RpcServer({ input: opts.input, output: opts.output, logger });
   const threads = new ThreadManager({
     config,

@@ -48,7 +48,8 @@ export type ThreadStatus =
 export type SessionEvent =
   | { type: 'status_changed'; status: ThreadStatus }
   | { type: 'turn_started'; turn: TurnInfo }
-  | { type: 'turn_completed'; turn: TurnInfo }
+  /** `lastAgentMessage`: the turn's last completed agent message, if any (clients read it from `turn/completed`). */
+  | { type: 'turn_completed'; turn: TurnInfo; lastAgentMessage?: Extract<TurnItem, { type: 'agentMessage' }> }
   | { type: 'item_started'; turnId: string; item: TurnItem }
   | { type: 'item_completed'; turnId: string; item: TurnItem }
   | { type: 'agent_message_delta'; turnId: string; itemId: string; delta: string }

@@ -9,6 +9,7 @@ import type { ToolRegistry } from '../tools/registry.js';
 import { ProcessSessionManager } from '../tools/shell/process-sessions.js';
 import type { SandboxPolicy, TurnDiffTracker } from '../tools/types.js';
 import { ALWAYS_READY, type OutputFlow } from '../util/flow.js';
+import { readGitInfo, type GitInfo } from '../util/git-info.js';
 import { uuidv7 } from '../util/ids.js';
 import type { Logger } from '../util/logger.js';
 import type { SessionEvent, TurnInfo } from './events.js';
@@ -25,7 +26,7 @@ export interface ThreadStoreApi {
   read(id: string): Promise<{ meta: ThreadMeta; lines: RolloutLine[]; tornTail: boolean }>;
   get(id: string): ThreadMeta | undefined;
   list(q: ListThreadsQuery): ListThreadsResult;
-  updateMeta(id: string, patch: Partial<Pick<ThreadMeta, 'name' | 'preview' | 'updatedAt' | 'model' | 'cwd'>>): void;
+  updateMeta(id: string, patch: Partial<Pick<ThreadMeta, 'name' | 'preview' | 'updatedAt' | 'model' | 'cwd' | 'gitInfo'>>): void;
   archive(id: string): unknown;
   unarchive(id: string): unknown;
   delete(id: string): unknown;
@@ -46,6 +47,8 @@ export interface ThreadManagerDeps {
   flow?: OutputFlow;
   /** Builds each thread's own process-session table (default: a new ProcessSessionManager). */
   createProcessSessions?: () => ProcessSessionManager;
+  /** Reads a directory's git facts (default: `readGitInfo`, git with a short timeout). */
+  readGitInfo?: (cwd: string) => Promise<GitInfo | null>;
 }
 
 /** Overrides a client may give when starting or resuming a thread. */
@@ -263,6 +266,29 @@ export class ThreadManager {
     const s = this.sessions.get(id);
     if (!s) throw new SessionError('thread_not_found', `thread not found: ${id}`);
     return s;
+  }
+
+  /**
+   * Reads the git facts of a loaded thread's working directory (git with a short timeout, no
+   * shell) into its record, and keeps them in the thread index so lists show them. A failure to
+   * store them is only logged: they are recomputed at the next start or resume.
+   */
+  async refreshGitInfo(id: string): Promise<void> {
+    const loaded = this.sessions.get(id);
+    if (!loaded) return;
+    let gitInfo: GitInfo | null = null;
+    try {
+      gitInfo = await (this.deps.readGitInfo ?? readGitInfo)(loaded.session.settings().cwd);
+    } catch (err) {
+      this.deps.logger.warn({ err, threadId: id }, 'cannot read the git info of the thread cwd');
+    }
+    loaded.record.gitInfo = gitInfo;
+    if (loaded.record.ephemeral || this.sessions.get(id) !== loaded) return;
+    try {
+      this.deps.store.updateMeta(id, { gitInfo });
+    } catch (err) {
+      this.deps.logger.warn({ err, threadId: id }, 'cannot store the thread git info');
+    }
   }
 
   loadedIds(): string[] {

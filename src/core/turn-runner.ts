@@ -69,8 +69,9 @@ export class TurnRunner implements TurnRunnerHandle {
   async run(): Promise<void> {
     let outcome: Outcome = { status: 'failed', error: { message: 'turn ended unexpectedly', kind: 'other' } };
     try {
-      this.host.emit({ type: 'turn_started', turn: { ...this.view.info } });
+      // Codex order: the thread turns active before the turn is announced.
       this.host.emit({ type: 'status_changed', status: this.host.status() });
+      this.host.emit({ type: 'turn_started', turn: { ...this.view.info } });
       if (!this.active.signal.aborted) await this.task.run(this.turnContext(), this.input);
       outcome = this.outcome(null);
     } catch (err) {
@@ -133,7 +134,8 @@ export class TurnRunner implements TurnRunnerHandle {
       }
       if (error) host.emit({ type: 'error', turnId: active.turnId, error, willRetry: false });
       host.emit({ type: 'status_changed', status: host.status() });
-      host.emit({ type: 'turn_completed', turn: { ...info } });
+      const lastAgentMessage = view.items.findLast((i) => i.type === 'agentMessage');
+      host.emit({ type: 'turn_completed', turn: { ...info }, ...(lastAgentMessage ? { lastAgentMessage: { ...lastAgentMessage } } : {}) });
       active.markDone({ ...info });
     }
   }

@@ -21,7 +21,7 @@ export type NewThreadMeta = Omit<ThreadMeta, 'path' | 'updatedAt' | 'archived' |
   Partial<ThreadMeta>;
 
 /** The fields of a thread's meta that may change after creation. */
-export type ThreadMetaPatch = Partial<Pick<ThreadMeta, 'name' | 'preview' | 'updatedAt' | 'model' | 'cwd'>>;
+export type ThreadMetaPatch = Partial<Pick<ThreadMeta, 'name' | 'preview' | 'updatedAt' | 'model' | 'cwd' | 'gitInfo'>>;
 
 /**
  * Durable threads under one home: a rollout file per thread (`sessions/YYYY/MM/DD/…jsonl`,
@@ -160,6 +160,7 @@ export class ThreadStore {
     if (patch.updatedAt !== undefined) next.updatedAt = patch.updatedAt;
     if (patch.model !== undefined) next.model = patch.model;
     if (patch.cwd !== undefined) next.cwd = patch.cwd;
+    if (patch.gitInfo !== undefined) next.gitInfo = patch.gitInfo;
     this.put(next);
     return next;
   }

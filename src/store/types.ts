@@ -21,6 +21,8 @@ export interface ThreadMeta {
   forkedFromId: string | null;
   cliVersion: string;
   source: string;
+  /** The cwd's git repository when the thread was last started or resumed (null: not a repository). */
+  gitInfo?: { sha: string | null; branch: string | null; originUrl: string | null } | null;
 }
 
 export interface TurnRecord {

@@ -18,7 +18,12 @@ export type SandboxPolicy =
       excludeSlashTmp: boolean;
     };
 
-export type ApprovalDecision = 'accept' | 'acceptForSession' | 'decline' | 'cancel';
+/**
+ * The user's answer. `acceptWithPrefixRule` accepts this command and asks to store a rule that
+ * lets commands starting with `prefix` run later without asking (the tool checks the prefix
+ * against the command before storing it).
+ */
+export type ApprovalDecision = 'accept' | 'acceptForSession' | 'decline' | 'cancel' | { type: 'acceptWithPrefixRule'; prefix: string[] };
 
 /** What a tool asks the user to approve. `sessionKeys` are what `acceptForSession` remembers. */
 export type ApprovalRequest =
@@ -33,6 +38,8 @@ export type ApprovalRequest =
       sessionKeys: string[];
       /** Ask the client even when the keys were approved for the session (`acceptForSession` still records them). */
       alwaysAsk?: boolean;
+      /** A prefix rule the user may store instead of answering again (`proposedExecpolicyAmendment`). */
+      proposedPrefixRule?: string[] | null;
     }
   | {
       kind: 'fileChange';

@@ -5,7 +5,19 @@ import type { ThreadManager } from '../../core/thread-manager.js';
 import type { Logger } from '../../util/logger.js';
 import { RpcError } from '../../rpc/errors.js';
 import type { RpcServer } from '../../rpc/rpc-server.js';
-import { clientRequests, isClientRequestMethod, type ClientRequestMethod, type NotificationParams, type Params, type Result, type ServerNotificationMethod } from './schema/methods.js';
+import {
+  clientRequests,
+  isClientRequestMethod,
+  serverRequests,
+  type ClientRequestMethod,
+  type NotificationParams,
+  type Params,
+  type Result,
+  type ServerNotificationMethod,
+  type ServerRequestMethod,
+  type ServerRequestParams,
+  type ServerRequestResult,
+} from './schema/methods.js';
 import { toNotification } from './notifications.js';
 import { createHandlers, type Handler, type HandlerTable } from './handlers/index.js';
 
@@ -130,33 +142,85 @@ export class AppServer {
     if (!session) return;
     const r = e.request;
     const base = { threadId, turnId: e.turnId, itemId: r.itemId, startedAtMs: e.startedAtMs, reason: r.reason ?? null };
-    const [method, params] =
-      r.kind === 'command'
-        ? ['item/commandExecution/requestApproval', { ...base, approvalId: e.requestId, command: r.command, cwd: r.cwd, commandActions: r.commandActions }]
-        : ['item/fileChange/requestApproval', { ...base, grantRoot: r.grantRoot ?? null }];
-    let decision: ApprovalDecision = 'cancel';
-    try {
-      const result = (await this.deps.rpc.request(method as string, params, undefined, (id) => this.serverRequestIds.set(`${threadId}\u0000${e.requestId}`, id))) as {
-        decision?: unknown;
-      } | null;
-      decision = parseDecision(result?.decision);
-    } catch (err) {
-      this.deps.logger.warn({ err, threadId }, 'approval request failed; treating as cancel');
+    const onId = (id: string | number) => this.serverRequestIds.set(`${threadId}\u0000${e.requestId}`, id);
+    let decision: ApprovalDecision;
+    if (r.kind === 'command') {
+      const proposed = r.proposedPrefixRule && r.proposedPrefixRule.length > 0 ? r.proposedPrefixRule : null;
+      const answer = await this.serverRequest(
+        'item/commandExecution/requestApproval',
+        {
+          ...base,
+          // Null for an ordinary approval, as Codex sends it: the item id identifies the request.
+          approvalId: null,
+          command: r.command,
+          cwd: r.cwd,
+          commandActions: r.commandActions,
+          proposedExecpolicyAmendment: proposed,
+          availableDecisions: commandDecisions(proposed),
+        },
+        onId,
+        threadId,
+      );
+      decision = answer ? commandDecision(answer.decision) : 'cancel';
+    } else {
+      const answer = await this.serverRequest('item/fileChange/requestApproval', { ...base, grantRoot: r.grantRoot ?? null }, onId, threadId);
+      decision = answer ? answer.decision : 'cancel';
     }
     // Bound to the turn that asked: a late answer never settles a later turn's request.
     session.resolveApproval(e.requestId, decision, e.turnId);
   }
+
+  /**
+   * Sends a server → client request and parses the answer with the method's result schema. A
+   * failed request (error answer, closed connection) is null (the caller cancels); an answer that
+   * does not fit the schema is logged and read as `decline`.
+   */
+  private async serverRequest<M extends ServerRequestMethod>(
+    method: M,
+    params: ServerRequestParams<M>,
+    onId: (id: string | number) => void,
+    threadId: string,
+  ): Promise<ServerRequestResult<M> | null> {
+    let raw: unknown;
+    try {
+      raw = await this.deps.rpc.request(method, params, undefined, onId);
+    } catch (err) {
+      this.deps.logger.warn({ err, threadId, method }, 'approval request failed; treating as cancel');
+      return null;
+    }
+    const parsed = serverRequests[method].result.safeParse(raw);
+    if (parsed.success) return parsed.data as ServerRequestResult<M>;
+    this.deps.logger.warn({ threadId, method, issues: parsed.error.issues }, 'approval answer does not fit the schema; treating as decline');
+    return { decision: 'decline' } as ServerRequestResult<M>;
+  }
 }
 
-/** Accepts the v2 decision spellings (and the object forms, as plain accepts). */
-function parseDecision(d: unknown): ApprovalDecision {
-  if (d === 'accept' || d === 'acceptForSession' || d === 'decline' || d === 'cancel') return d;
-  if (d === 'approved') return 'accept';
-  if (d === 'approved_for_session') return 'acceptForSession';
-  if (d === 'denied') return 'decline';
-  if (d === 'abort') return 'cancel';
-  if (d && typeof d === 'object' && ('acceptWithExecpolicyAmendment' in d || 'applyNetworkPolicyAmendment' in d)) return 'accept';
-  return 'decline';
+type WireCommandDecision = ServerRequestResult<'item/commandExecution/requestApproval'>['decision'];
+
+/**
+ * The decisions a command approval accepts, in the order to offer them (`availableDecisions`).
+ * Codex lists only what its own prompt offers; agentd honours `acceptForSession` and `decline`
+ * too, so they are listed.
+ */
+function commandDecisions(proposed: string[] | null): WireCommandDecision[] {
+  return [
+    'accept',
+    'acceptForSession',
+    ...(proposed ? [{ acceptWithExecpolicyAmendment: { execpolicy_amendment: proposed } }] : []),
+    'decline',
+    'cancel',
+  ];
+}
+
+/**
+ * The core's reading of a command decision. `applyNetworkPolicyAmendment` answers a network
+ * prompt, which agentd never sends: an `allow` is an accept of this command, a `deny` a decline;
+ * nothing is stored.
+ */
+function commandDecision(d: WireCommandDecision): ApprovalDecision {
+  if (typeof d === 'string') return d;
+  if ('acceptWithExecpolicyAmendment' in d) return { type: 'acceptWithPrefixRule', prefix: d.acceptWithExecpolicyAmendment.execpolicy_amendment };
+  return d.applyNetworkPolicyAmendment.network_policy_amendment.action === 'allow' ? 'accept' : 'decline';
 }
 
 /**

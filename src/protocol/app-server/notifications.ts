@@ -18,9 +18,13 @@ export function toNotification(threadId: string, e: SessionEvent, nowMs: number)
     case 'status_changed':
       return { method: 'thread/status/changed', params: { threadId, status: e.status } };
     case 'turn_started':
-      return { method: 'turn/started', params: { threadId, turn: wireTurn({ info: e.turn, items: [] }) } };
+      return { method: 'turn/started', params: { threadId, turn: wireTurn({ info: e.turn, items: [] }, false) } };
     case 'turn_completed':
-      return { method: 'turn/completed', params: { threadId, turn: wireTurn({ info: e.turn, items: [] }) } };
+      // Like Codex: the final agent message (`summary`), or no items (`notLoaded`).
+      return {
+        method: 'turn/completed',
+        params: { threadId, turn: wireTurn({ info: e.turn, items: e.lastAgentMessage ? [e.lastAgentMessage] : [] }, 'summary') },
+      };
     case 'item_started':
       return { method: 'item/started', params: { threadId, turnId: e.turnId, item: e.item, startedAtMs: nowMs } };
     case 'item_completed':

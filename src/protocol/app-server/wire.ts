@@ -38,12 +38,16 @@ export function wireTurnError(e: TurnError): z.input<typeof WireTurnError> {
   return { message: e.message, codexErrorInfo: codexErrorInfo(e.kind, e.httpStatus), additionalDetails: e.additionalDetails ?? null };
 }
 
-/** Builds the wire `Turn` from a core turn view. */
-export function wireTurn(view: TurnView, includeItems = true): z.input<typeof WireTurn> {
+/**
+ * Builds the wire `Turn` from a core turn view: with all its items (`full`), none (`notLoaded`),
+ * or only the items given as a summary (`summary`: `turn/completed` carries the final agent message).
+ */
+export function wireTurn(view: TurnView, includeItems: boolean | 'summary' = true): z.input<typeof WireTurn> {
   const t = view.info;
   return {
     id: t.id,
     items: includeItems ? view.items : [],
+    itemsView: includeItems === 'summary' ? (view.items.length > 0 ? 'summary' : 'notLoaded') : includeItems ? 'full' : 'notLoaded',
     status: t.status,
     error: t.error ? wireTurnError(t.error) : null,
     startedAt: t.startedAt,
@@ -71,7 +75,7 @@ export function wireThread(record: ThreadRecord, status: ThreadStatus, turns: Tu
     name: record.name,
     forkedFromId: record.forkedFromId,
     projectId: null,
-    gitInfo: null,
+    gitInfo: record.gitInfo ?? null,
     agentNickname: null,
     agentRole: null,
     historyMode: 'legacy',

@@ -43,13 +43,29 @@ export function decidePatch(check: PatchPathCheck, approvalPolicy: ApprovalPolic
   return { action: 'ask', reason: check.reason, grantRoot: commonDir(check.paths) };
 }
 
-/** The item's `changes`: one entry per file operation, absolute paths, per-file diffs. */
+/**
+ * The item's `changes`: one entry per file operation, absolute paths. `diff` is what Codex puts
+ * there: the new file's whole content for an add, the old content for a delete, and for an
+ * update a unified diff of hunks only (`@@ -a,b +c,d @@`, no `---`/`+++` lines), followed by
+ * `\n\nMoved to: <path>` when the update also moves the file. Clients (codex-acp) copy an add's
+ * or a delete's `diff` as the file text and apply an update's hunks to the file on disk.
+ */
 export function planChanges(plan: PatchPlan): FileUpdateChange[] {
-  return plan.files.map((f) => ({
-    path: f.path,
-    kind: f.kind === 'update' ? { type: 'update', move_path: f.movePath } : { type: f.kind },
-    diff: f.diff,
-  }));
+  return plan.files.map((f): FileUpdateChange => {
+    switch (f.kind) {
+      case 'add':
+        return { path: f.path, kind: { type: 'add' }, diff: f.newContent ?? '' };
+      case 'delete':
+        return { path: f.path, kind: { type: 'delete' }, diff: f.oldContent ?? '' };
+      case 'update': {
+        return {
+          path: f.path,
+          kind: { type: 'update', move_path: f.movePath },
+          diff: f.movePath !== null ? `${f.diff}\n\nMoved to: ${f.movePath}` : f.diff,
+        };
+      }
+    }
+  });
 }
 
 /** The model-facing success message, grouped like Codex: added, then modified, then deleted. */

@@ -25,7 +25,7 @@ export interface PlannedFile {
   oldContent: string | null;
   /** Content after the change (null: the file is deleted). */
   newContent: string | null;
-  /** Unified diff of old → new, hunks only (the path and kind are carried separately). */
+  /** Unified diff of old → new, hunks only with one line of context, as Codex makes them. */
   diff: string;
   /**
    * The real path of the file `oldContent` was read from, as opened (null: nothing was read from
@@ -101,7 +101,7 @@ function entry(
   readFrom: string | undefined,
 ): PlannedFile {
   const diff = createTwoFilesPatch(displayPath, displayPath, oldContent ?? '', newContent ?? '', undefined, undefined, {
-    context: 3,
+    context: 1,
     headerOptions: OMIT_HEADERS,
   });
   return { kind, path: abs, movePath, displayPath, oldContent, newContent, diff, readFrom: readFrom ?? null };

@@ -1,6 +1,7 @@
 import type { CommandAction, TurnItem } from '../../core/items.js';
 import { TurnAbortedError, type ApprovalDecision, type SandboxPolicy, type ToolContext } from '../types.js';
 import { decideCommandApproval, decideRetryAfterDenial } from '../approval/decide.js';
+import { PrefixRules } from '../approval/prefix-rules.js';
 import { commandSessionKey, type CommandRunMode } from '../approval/session-keys.js';
 import { isLikelySandboxDenial } from '../sandbox/denial.js';
 import { probeSandbox, type SandboxProbe } from '../sandbox/probe.js';
@@ -58,6 +59,8 @@ export interface ShellRuntimeOptions {
    * `defaultCommandEnv`.
    */
   env?: () => NodeJS.ProcessEnv;
+  /** The user's command prefix rules (shared by every thread); none when absent. */
+  prefixRules?: PrefixRules;
 }
 
 /** Message to the model when the user declines a command. */
@@ -82,10 +85,12 @@ export function defaultCommandEnv(): NodeJS.ProcessEnv {
 export class ShellRuntime {
   private readonly probe: () => Promise<SandboxProbe>;
   private readonly env: () => NodeJS.ProcessEnv;
+  private readonly prefixRules: PrefixRules;
 
   constructor(opts: ShellRuntimeOptions = {}) {
     this.probe = opts.probe ?? probeSandbox;
     this.env = opts.env ?? defaultCommandEnv;
+    this.prefixRules = opts.prefixRules ?? new PrefixRules();
   }
 
   /**
@@ -149,7 +154,17 @@ export class ShellRuntime {
       case 'ask': {
         const mode: CommandRunMode =
           decision.onAccept === 'sandboxed' ? { sandboxed: true, policy: ctx.sandboxPolicy } : { sandboxed: false };
-        const answer = await this.ask(ctx, req, command, commandActions, decision.reason, mode, false);
+        // A prefix rule answers only questions about running in the thread's own sandbox: it
+        // removes the question, never the sandbox (an escalation or a sandbox that could not
+        // start is still asked about).
+        const inThreadSandbox = decision.onAccept === 'sandboxed' || ctx.sandboxPolicy.type === 'dangerFullAccess';
+        if (inThreadSandbox && this.prefixRules.allows(req.argv)) {
+          ctx.logger.debug({ itemId: req.itemId }, 'command approved by a prefix rule');
+          sandboxed = decision.onAccept === 'sandboxed';
+          break;
+        }
+        const proposed = inThreadSandbox ? this.prefixRules.proposeFor(req.argv) : null;
+        const answer = await this.ask(ctx, req, command, commandActions, decision.reason, mode, false, proposed);
         if (answer !== 'accept') {
           complete({ status: 'declined' });
           if (answer === 'cancel') throw new TurnAbortedError();
@@ -234,6 +249,7 @@ export class ShellRuntime {
     reason: string | undefined,
     mode: CommandRunMode,
     alwaysAsk: boolean,
+    proposedPrefixRule: string[] | null = null,
   ): Promise<'accept' | 'decline' | 'cancel'> {
     const decision: ApprovalDecision = await ctx.requestApproval({
       kind: 'command',
@@ -244,8 +260,31 @@ export class ShellRuntime {
       reason: reason ?? null,
       sessionKeys: [commandSessionKey(req.argv, req.cwd, mode)],
       ...(alwaysAsk ? { alwaysAsk } : {}),
+      proposedPrefixRule,
     });
+    if (typeof decision === 'object') {
+      this.storePrefixRule(ctx, req, decision.prefix);
+      return 'accept';
+    }
     if (decision === 'accept' || decision === 'acceptForSession') return 'accept';
     return decision;
+  }
+
+  /**
+   * The user accepted the command and asked for a rule: it is stored exactly as sent, and only
+   * when it is a prefix of one of this command's simple commands (an empty or unrelated prefix is
+   * refused and logged). The command itself is accepted either way: the user said yes to it.
+   */
+  private storePrefixRule(ctx: ToolContext, req: CommandRequest, prefix: string[]): void {
+    if (!this.prefixRules.fitsCommand(req.argv, prefix)) {
+      ctx.logger.warn({ itemId: req.itemId, prefix }, 'prefix rule refused: it is not a prefix of the approved command');
+      return;
+    }
+    try {
+      this.prefixRules.add(prefix);
+      ctx.logger.info({ prefix }, 'prefix rule stored');
+    } catch (err) {
+      ctx.logger.warn({ err, prefix }, 'cannot store the prefix rule; the command is accepted once');
+    }
   }
 }

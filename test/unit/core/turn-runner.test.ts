@@ -102,7 +102,7 @@ describe('TurnRunner: a storage error fails the turn, never the process', () => 
 describe('TurnRunner: any throw still ends the turn', () => {
   it('settles the slot, cancels pending approvals and reports turn_completed when a task throws', async () => {
     const { session, events } = h.newSession();
-    let approval: Promise<string> | null = null;
+    let approval: Promise<unknown> | null = null;
     const buggy: Task = {
       kind: 'regular',
       async run(ctx: TurnContext) {

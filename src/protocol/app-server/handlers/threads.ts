@@ -22,9 +22,10 @@ export function threadHandlers(d: HandlerDeps): HandlerGroup<ThreadMethods> {
   const subscribe = (id: string) => conn.subscribed.add(id);
 
   return {
-    'thread/start': (p) => {
+    'thread/start': async (p) => {
       const { session, record } = threads.start(threadOverrides(p), { ephemeral: p.ephemeral ?? false });
       subscribe(record.id);
+      await threads.refreshGitInfo(record.id);
       const res = threadResponse(record, session, false);
       setImmediate(() => d.notify('thread/started', { thread: res.thread }));
       return res;
@@ -33,6 +34,7 @@ export function threadHandlers(d: HandlerDeps): HandlerGroup<ThreadMethods> {
     'thread/resume': async (p) => {
       const { session, record } = await threads.resume(p.threadId, threadOverrides(p));
       subscribe(record.id);
+      await threads.refreshGitInfo(record.id);
       // The stored settings (collaboration mode included), for clients that track them from this notification.
       setImmediate(() => d.notify('thread/settings/updated', { threadId: record.id, threadSettings: wireThreadSettings(session.settings()) }));
       return threadResponse(record, session, !p.excludeTurns);
@@ -44,6 +46,7 @@ export function threadHandlers(d: HandlerDeps): HandlerGroup<ThreadMethods> {
         lastTurnId: p.lastTurnId ?? null,
       });
       subscribe(record.id);
+      await threads.refreshGitInfo(record.id);
       const res = threadResponse(record, session, false);
       res.thread.turns = turns.map((t) => wireTurn(t));
       setImmediate(() => {

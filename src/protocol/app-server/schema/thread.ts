@@ -43,14 +43,23 @@ export const ThreadHistoryMode = wire('ThreadHistoryMode', z.enum(['legacy', 'pa
 export const TurnStatus = wire('TurnStatus', z.enum(['completed', 'interrupted', 'failed', 'inProgress']));
 
 /**
- * A turn. `items` is empty in `turn/started`/`turn/completed` notifications and in `thread/*`
- * responses without turns; items travel as `item/*` notifications. Times are Unix seconds.
+ * How much of a turn's `items` was loaded: `notLoaded` (empty on purpose), `summary` (only the
+ * final agent message, as in `turn/completed`) or `full`.
+ */
+export const TurnItemsView = wire('TurnItemsView', z.enum(['notLoaded', 'summary', 'full']));
+
+/**
+ * A turn. Items travel as `item/*` notifications: `items` is empty in `turn/started` and in
+ * `thread/*` responses without items (`itemsView` `notLoaded`), holds only the final agent
+ * message in `turn/completed` (`summary`), and every item in `thread/read` with turns (`full`).
+ * Times are Unix seconds.
  */
 export const Turn = wire(
   'Turn',
   z.object({
     id: z.string(),
     items: z.array(ThreadItem),
+    itemsView: TurnItemsView.optional(),
     status: TurnStatus,
     /** Set when `status` is `failed`. */
     error: TurnError.nullish(),

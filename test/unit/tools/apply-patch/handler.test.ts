@@ -101,8 +101,9 @@ describe('applyPatchHandler', () => {
         status: 'inProgress',
         changes: [
           { path: path.join(work, 'mod.txt'), kind: { type: 'update', move_path: null }, diff: '@@ -1,1 +1,1 @@\n-a\n+b\n' },
-          { path: path.join(work, 'del.txt'), kind: { type: 'delete' }, diff: '@@ -1,1 +0,0 @@\n-d\n' },
-          { path: path.join(work, 'new.txt'), kind: { type: 'add' }, diff: '@@ -0,0 +1,1 @@\n+n\n' },
+          // Codex's shapes: an update's bare hunks, a deleted file's old content, an added file's content.
+          { path: path.join(work, 'del.txt'), kind: { type: 'delete' }, diff: 'd\n' },
+          { path: path.join(work, 'new.txt'), kind: { type: 'add' }, diff: 'n\n' },
         ],
       },
     ]);
