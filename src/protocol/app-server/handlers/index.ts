@@ -1,3 +1,4 @@
+import { skillsHandlers } from './skills.js';
 import { systemHandlers } from './system.js';
 import { threadHandlers } from './threads.js';
 import { turnHandlers } from './turns.js';
@@ -14,5 +15,6 @@ export function createHandlers(d: HandlerDeps): HandlerTable {
     ...systemHandlers(d),
     ...threadHandlers(d),
     ...turnHandlers(d),
+    ...skillsHandlers(d),
   };
 }

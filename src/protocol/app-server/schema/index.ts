@@ -9,5 +9,6 @@ export * from './initialize.js';
 export * from './config.js';
 export * from './notifications.js';
 export * from './approvals.js';
+export * from './skills.js';
 export * from './methods.js';
 export * from './generate.js';

@@ -71,6 +71,13 @@ import {
   ThreadUnsubscribeResponse,
 } from './thread-requests.js';
 import {
+  SkillsChangedNotification,
+  SkillsExtraRootsSetParams,
+  SkillsExtraRootsSetResponse,
+  SkillsListParams,
+  SkillsListResponse,
+} from './skills.js';
+import {
   TurnInterruptParams,
   TurnInterruptResponse,
   TurnStartParams,
@@ -99,6 +106,8 @@ export const clientRequests = {
   'model/list': { params: ModelListParams, result: ModelListResponse },
   'config/read': { params: ConfigReadParams, result: ConfigReadResponse },
   'command/exec': { params: CommandExecParams, result: CommandExecResponse },
+  'skills/list': { params: SkillsListParams, result: SkillsListResponse },
+  'skills/extraRoots/set': { params: SkillsExtraRootsSetParams, result: SkillsExtraRootsSetResponse },
 } as const;
 
 /** Client → server notifications (method → params schema). */
@@ -133,6 +142,7 @@ export const serverNotifications = {
   'account/rateLimits/updated': AccountRateLimitsUpdatedNotification,
   warning: WarningNotification,
   configWarning: ConfigWarningNotification,
+  'skills/changed': SkillsChangedNotification,
 } as const;
 
 /** Server → client requests (approvals): params we send, result the client answers with. */
