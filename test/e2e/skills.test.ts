@@ -2,6 +2,7 @@ import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DaemonClient } from '../../src/client/daemon-client.js';
+import { clientRequests, serverNotifications } from '../../src/protocol/app-server/schema/methods.js';
 import { createHarness, startTurn, turnCompleted, type Harness } from '../support/harness.js';
 import { rpcError } from '../support/wire.js';
 
@@ -46,6 +47,7 @@ describe('skills', () => {
 
   it('skills/list returns user, home and repo skills of the daemon cwd, with errors for malformed files', async () => {
     const r = await c.request('skills/list', {});
+    expect(clientRequests['skills/list'].result.safeParse(r).success).toBe(true);
     expect(r.data).toHaveLength(1);
     const [entry] = r.data;
     expect(realpathSync(entry.cwd)).toBe(realpathSync(h.workspace));
@@ -71,7 +73,8 @@ describe('skills', () => {
   it('skills/extraRoots/set adds a root for every cwd, announces it, and refuses relative paths', async () => {
     const from = c.messages.length;
     expect(await c.request('skills/extraRoots/set', { extraRoots: [extraRoot] })).toEqual({});
-    await c.waitForNotification('skills/changed', () => true, from);
+    const n = await c.waitForNotification('skills/changed', () => true, from);
+    expect(serverNotifications['skills/changed'].safeParse(n.params).success).toBe(true);
     const r = await c.request('skills/list', { cwds: [h.workspace] });
     const triage = r.data[0].skills.find((s: { name: string }) => s.name === 'triage');
     expect(triage).toMatchObject({ path: extraSkill, scope: 'user', enabled: true });
