@@ -8,26 +8,29 @@ import tseslint from 'typescript-eslint';
 const SRC = path.join(path.dirname(fileURLToPath(import.meta.url)), 'src');
 
 // The layers, by directory under src/ (a file directly in src/ is `main`). Imports point down:
-//   main → protocol → core → tasks → model | tools | store → config → util
+//   main → protocol → core → tasks → model | tools | store | skills → config → util
 // `rpc` is used by main and protocol only and uses util only. What a layer may import:
 //   values: at run time (`import`, `export … from`, `import()`);
 //   types:  additionally with `import type` / `export type` only (back-references).
 // Anything not listed is an error, including a new directory under src/: give it a row here.
-const DAEMON_BELOW_CORE = ['tasks', 'model', 'tools', 'store', 'config'];
+const DAEMON_BELOW_CORE = ['tasks', 'model', 'tools', 'store', 'skills', 'config'];
 const DAEMON = ['protocol', 'rpc', 'core', ...DAEMON_BELOW_CORE, 'util'];
 export const LAYERS = {
   // CLI and wiring (main.ts, app-server-main.ts, process-guards.ts): may use everything.
   main: { values: [...DAEMON, 'demo', 'client', 'mock'], types: [] },
   // A face translates wire ↔ core: it knows no model, tool, task or store.
-  protocol: { values: ['core', 'config', 'rpc', 'util'], types: [] },
+  // It serves skills/list from the daemon's skills service, whose types it may name.
+  protocol: { values: ['core', 'config', 'rpc', 'util'], types: ['skills'] },
   rpc: { values: ['util'], types: [] },
   // The core knows no wire format (no protocol, no rpc, not even types).
   core: { values: [...DAEMON_BELOW_CORE, 'util'], types: [] },
-  tasks: { values: ['model', 'tools', 'store', 'config', 'util'], types: ['core'] },
+  tasks: { values: ['model', 'tools', 'store', 'skills', 'config', 'util'], types: ['core'] },
   // model, tools and store are peers: each other's types only.
   model: { values: ['config', 'util'], types: ['core', 'tasks', 'tools', 'store'] },
   tools: { values: ['config', 'util'], types: ['core', 'tasks', 'model', 'store'] },
   store: { values: ['config', 'util'], types: ['core', 'tasks', 'model', 'tools'] },
+  // Skills discovery (SKILL.md files): a leaf service beside the tools.
+  skills: { values: ['config', 'util'], types: [] },
   config: { values: ['util'], types: ['core', 'tasks', 'model', 'tools', 'store'] },
   util: { values: [], types: [] },
   // Outside the layering: stand-ins for the client and the model provider, and the demo command.

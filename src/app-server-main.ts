@@ -1,3 +1,4 @@
+import { homedir } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { loadConfig } from './config/load-config.js';
 import { modelInfo } from './config/models.js';
@@ -8,6 +9,7 @@ import { injectTestFaults, installProcessGuards } from './process-guards.js';
 import { AppServer } from './protocol/app-server/app-server.js';
 import { RpcServer } from './rpc/rpc-server.js';
 import { PrefixRulesFile } from './store/prefix-rules-file.js';
+import { includeSkillInstructions, SkillsManager, skillRulesFromConfig } from './skills/index.js';
 import { ThreadStore } from './store/thread-store.js';
 import { PrefixRules } from './tools/approval/prefix-rules.js';
 import { buildToolRegistry } from './tools/default-registry.js';
@@ -64,6 +66,15 @@ export async function startAppServer(opts: AppServerOptions): Promise<void> {
   const prefixRules = new PrefixRules(loadedRules.rules, { store: rulesFile });
   const shellRuntime = new ShellRuntime({ env: commandEnv, prefixRules });
   const rpc = new RpcServer({ input: opts.input, output: opts.output, logger });
+  const markers = config.raw.project_root_markers;
+  const skills = new SkillsManager({
+    agentdHome: config.home,
+    userHome: homedir() || null,
+    projectRootMarkers: Array.isArray(markers) && markers.every((m) => typeof m === 'string') ? markers : undefined,
+    rules: skillRulesFromConfig(config.raw),
+    includeInstructions: includeSkillInstructions(config.raw),
+    logger,
+  });
   const threads = new ThreadManager({
     config,
     store,
@@ -74,10 +85,12 @@ export async function startAppServer(opts: AppServerOptions): Promise<void> {
     createDiffTracker: (cwd) => new TurnDiffTrackerImpl(cwd),
     cliVersion: opts.version,
     flow: rpc.flow,
+    skills,
   });
   const app = new AppServer({
     rpc,
     threads,
+    skills,
     config,
     configWarnings: warnings,
     logger,
@@ -101,6 +114,7 @@ export async function startAppServer(opts: AppServerOptions): Promise<void> {
       // Answer what was asked before the input ended, then stop the threads.
       await rpc.drain();
       await threads.shutdown();
+      skills.close();
       await rpc.drain();
       store.close();
     } catch (err) {

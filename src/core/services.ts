@@ -1,5 +1,6 @@
 import type { ModelInfo } from '../config/types.js';
 import type { ModelClient } from '../model/types.js';
+import type { ThreadSkills } from '../skills/index.js';
 import type { RolloutLine, ThreadMeta } from '../store/types.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import type { ProcessSessionManager } from '../tools/shell/process-sessions.js';
@@ -34,6 +35,8 @@ export interface SessionServices {
   processes: ProcessSessionManager;
   /** Back-pressure from the client connection. */
   flow: OutputFlow;
+  /** The skills of the thread's working directory, watched while the thread is loaded (absent: none). */
+  skills?: ThreadSkills;
   /**
    * Kills the thread's process sessions and closes its rollout. Called once the thread's turn has
    * ended, by `Session.shutdown` (every unload path: unsubscribe, archive, delete, daemon exit).
@@ -54,6 +57,7 @@ export function createSessionServices(parts: Omit<SessionServices, 'dispose'>): 
         parts.processes.killAll();
       } finally {
         parts.recorder?.close();
+        parts.skills?.dispose();
       }
     },
   };

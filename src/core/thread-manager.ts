@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { Config, ModelInfo } from '../config/types.js';
 import type { ModelClient } from '../model/types.js';
 import type { HistoryItem } from '../model/types.js';
+import type { SkillsManager } from '../skills/index.js';
 import { InvalidCursorError, StorageError, ThreadNotFoundError } from '../store/errors.js';
 import { reconstructThread, type StoredTurn } from '../store/reconstruct.js';
 import type { ListThreadsQuery, ListThreadsResult, RolloutLine, ThreadMeta } from '../store/types.js';
@@ -49,6 +50,8 @@ export interface ThreadManagerDeps {
   createProcessSessions?: () => ProcessSessionManager;
   /** Reads a directory's git facts (default: `readGitInfo`, git with a short timeout). */
   readGitInfo?: (cwd: string) => Promise<GitInfo | null>;
+  /** The daemon's skills; each thread watches those of its cwd while loaded (absent: no skills). */
+  skills?: SkillsManager;
 }
 
 /** Overrides a client may give when starting or resuming a thread. */
@@ -414,6 +417,7 @@ export class ThreadManager {
         now: this.now,
         processes: this.deps.createProcessSessions?.() ?? new ProcessSessionManager(),
         flow: this.deps.flow ?? ALWAYS_READY,
+        skills: this.deps.skills?.forThread(settings.cwd),
       }),
     });
     session.onEvent((event) => {

@@ -1,5 +1,6 @@
 import { ModelError } from '../model/types.js';
 import type { HistoryItem, RateLimitSnapshot, TokenUsage } from '../model/types.js';
+import type { SkillMetadata } from '../skills/index.js';
 import { StorageError } from '../store/errors.js';
 import type { RolloutLine } from '../store/types.js';
 import type { Task, TurnContext } from '../tasks/task.js';
@@ -72,7 +73,9 @@ export class TurnRunner implements TurnRunnerHandle {
       // Codex order: the thread turns active before the turn is announced.
       this.host.emit({ type: 'status_changed', status: this.host.status() });
       this.host.emit({ type: 'turn_started', turn: { ...this.view.info } });
-      if (!this.active.signal.aborted) await this.task.run(this.turnContext(), this.input);
+      // The skills the model is told of are those of the cwd as the turn starts.
+      const skills = (await this.host.services.skills?.forTurn(this.settings.cwd)) ?? [];
+      if (!this.active.signal.aborted) await this.task.run(this.turnContext(skills), this.input);
       outcome = this.outcome(null);
     } catch (err) {
       outcome = this.outcome(err);
@@ -190,13 +193,14 @@ export class TurnRunner implements TurnRunnerHandle {
     }
   }
 
-  private turnContext(): TurnContext {
+  private turnContext(skills: readonly SkillMetadata[]): TurnContext {
     const { host, active, settings } = this;
     const turnId = active.turnId;
     return {
       threadId: host.threadId,
       turnId,
       settings,
+      skills,
       modelInfo: host.services.modelInfo(settings.model),
       signal: active.signal,
       turnState: active.state,

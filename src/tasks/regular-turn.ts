@@ -69,7 +69,7 @@ async function sample(ctx: TurnContext): Promise<HistoryItem[]> {
   const request: ModelRequest = {
     model: settings.model,
     instructions: settings.baseInstructions ?? DEFAULT_BASE_INSTRUCTIONS,
-    input: [...contextMessages(settings), ...goalContext(ctx.goal()), ...ctx.history()],
+    input: [...contextMessages(settings, { skills: ctx.skills, contextWindow: ctx.modelInfo.contextWindow }), ...goalContext(ctx.goal()), ...ctx.history()],
     tools: ctx.tools.specs(ctx.modelInfo.toolStyle),
     parallelToolCalls: true,
     reasoning:

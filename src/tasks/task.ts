@@ -5,6 +5,7 @@ import type { TurnItem, UserInput } from '../core/items.js';
 import type { ThreadSettings } from '../core/settings.js';
 import type { TurnState } from '../core/state/turn-state.js';
 import type { HistoryItem, ModelClient, RateLimitSnapshot, TokenUsage } from '../model/types.js';
+import type { SkillMetadata } from '../skills/index.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import type { ToolContext } from '../tools/types.js';
 import type { OutputFlow } from '../util/flow.js';
@@ -27,6 +28,8 @@ export interface TurnContext {
   readonly logger: Logger;
   /** Back-pressure from the client connection: wait on it before producing more output. */
   readonly flow: OutputFlow;
+  /** The skills of the turn's cwd when the turn started, listed in the model's context. */
+  readonly skills?: readonly SkillMetadata[];
   /** Emits an event that needs no persistence (deltas, usage, warnings). */
   emit(event: SessionEvent): void;
   /** Appends items to the model history (persisted before returning). */

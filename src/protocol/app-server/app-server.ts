@@ -2,6 +2,7 @@ import type { Config, ConfigWarning } from '../../config/types.js';
 import type { ApprovalDecision, SessionEvent } from '../../core/events.js';
 import { SessionError } from '../../core/session-error.js';
 import type { ThreadManager } from '../../core/thread-manager.js';
+import type { SkillsManager } from '../../skills/index.js';
 import type { Logger } from '../../util/logger.js';
 import { RpcError } from '../../rpc/errors.js';
 import type { RpcServer } from '../../rpc/rpc-server.js';
@@ -25,6 +26,8 @@ import { createHandlers, type Handler, type HandlerTable } from './handlers/inde
 export interface AppServerDeps {
   rpc: RpcServer;
   threads: ThreadManager;
+  /** The daemon's skills (shared by every thread). */
+  skills: SkillsManager;
   config: Config;
   configWarnings: ConfigWarning[];
   logger: Logger;
@@ -69,8 +72,13 @@ export class AppServer {
       if (method === 'initialized') this.deps.logger.debug('client initialized');
     });
     threads.onEvent((threadId, event) => this.onSessionEvent(threadId, event));
+    // Not per thread (as Codex): any change of the watched skills invalidates every skills/list.
+    const stopSkills = this.deps.skills.onChanged(() => {
+      if (this.conn.initialized) this.notify('skills/changed', {});
+    });
     rpc.onClose(() => {
       this.conn.closed = true;
+      stopSkills();
       threads.cancelAllApprovals();
     });
     rpc.listen();

@@ -1,4 +1,5 @@
 import { settingsHandlers } from './settings.js';
+import { skillsHandlers } from './skills.js';
 import { systemHandlers } from './system.js';
 import { terminalHandlers } from './terminals.js';
 import { threadHandlers } from './threads.js';
@@ -18,5 +19,6 @@ export function createHandlers(d: HandlerDeps): HandlerTable {
     ...turnHandlers(d),
     ...terminalHandlers(d),
     ...settingsHandlers(d),
+    ...skillsHandlers(d),
   };
 }

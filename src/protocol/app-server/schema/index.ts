@@ -11,5 +11,6 @@ export * from './notifications.js';
 export * from './approvals.js';
 export * from './settings.js';
 export * from './goals.js';
+export * from './skills.js';
 export * from './methods.js';
 export * from './generate.js';

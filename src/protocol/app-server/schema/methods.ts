@@ -90,6 +90,13 @@ import {
 } from './thread-requests.js';
 import { ThreadSettingsUpdatedNotification, ThreadSettingsUpdateParams, ThreadSettingsUpdateResponse } from './settings.js';
 import {
+  SkillsChangedNotification,
+  SkillsExtraRootsSetParams,
+  SkillsExtraRootsSetResponse,
+  SkillsListParams,
+  SkillsListResponse,
+} from './skills.js';
+import {
   TurnInterruptParams,
   TurnInterruptResponse,
   TurnStartParams,
@@ -128,6 +135,8 @@ export const clientRequests = {
     params: ThreadBackgroundTerminalsTerminateParams,
     result: ThreadBackgroundTerminalsTerminateResponse,
   },
+  'skills/list': { params: SkillsListParams, result: SkillsListResponse },
+  'skills/extraRoots/set': { params: SkillsExtraRootsSetParams, result: SkillsExtraRootsSetResponse },
 } as const;
 
 /** Client → server notifications (method → params schema). */
@@ -165,6 +174,7 @@ export const serverNotifications = {
   'account/rateLimits/updated': AccountRateLimitsUpdatedNotification,
   warning: WarningNotification,
   configWarning: ConfigWarningNotification,
+  'skills/changed': SkillsChangedNotification,
 } as const;
 
 /** Server → client requests (approvals): params we send, result the client answers with. */
