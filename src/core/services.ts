@@ -34,6 +34,8 @@ export interface SessionServices {
   processes: ProcessSessionManager;
   /** Back-pressure from the client connection. */
   flow: OutputFlow;
+  /** The environment of this thread's commands, when its own config shapes it (else the daemon's). */
+  commandEnv?: () => NodeJS.ProcessEnv;
   /**
    * Kills the thread's process sessions and closes its rollout. Called once the thread's turn has
    * ended, by `Session.shutdown` (every unload path: unsubscribe, archive, delete, daemon exit).
