@@ -1,3 +1,5 @@
+import { accountHandlers } from './account.js';
+import { mcpHandlers } from './mcp.js';
 import { systemHandlers } from './system.js';
 import { threadHandlers } from './threads.js';
 import { turnHandlers } from './turns.js';
@@ -14,5 +16,7 @@ export function createHandlers(d: HandlerDeps): HandlerTable {
     ...systemHandlers(d),
     ...threadHandlers(d),
     ...turnHandlers(d),
+    ...accountHandlers(d),
+    ...mcpHandlers(d),
   };
 }

@@ -9,5 +9,7 @@ export * from './initialize.js';
 export * from './config.js';
 export * from './notifications.js';
 export * from './approvals.js';
+export * from './account.js';
+export * from './mcp.js';
 export * from './methods.js';
 export * from './generate.js';

@@ -18,7 +18,9 @@ import {
   ModelListParams,
   ModelListResponse,
 } from './config.js';
+import { GetAccountParams, GetAccountRateLimitsParams, GetAccountRateLimitsResponse, GetAccountResponse } from './account.js';
 import { InitializedNotification, InitializeParams, InitializeResponse } from './initialize.js';
+import { ListMcpServerStatusParams, ListMcpServerStatusResponse } from './mcp.js';
 import {
   AccountRateLimitsUpdatedNotification,
   AgentMessageDeltaNotification,
@@ -99,6 +101,9 @@ export const clientRequests = {
   'model/list': { params: ModelListParams, result: ModelListResponse },
   'config/read': { params: ConfigReadParams, result: ConfigReadResponse },
   'command/exec': { params: CommandExecParams, result: CommandExecResponse },
+  'account/read': { params: GetAccountParams, result: GetAccountResponse },
+  'account/rateLimits/read': { params: GetAccountRateLimitsParams, result: GetAccountRateLimitsResponse },
+  'mcpServerStatus/list': { params: ListMcpServerStatusParams, result: ListMcpServerStatusResponse },
 } as const;
 
 /** Client → server notifications (method → params schema). */
