@@ -4,7 +4,7 @@ import { loadConfig } from './config/load-config.js';
 import { modelInfo } from './config/models.js';
 import { ThreadManager } from './core/thread-manager.js';
 import { createModelClient } from './model/client-factory.js';
-import type { ModelClient } from './model/types.js';
+import type { ModelClient, ProviderSettings } from './model/types.js';
 import { injectTestFaults, installProcessGuards } from './process-guards.js';
 import { AppServer } from './protocol/app-server/app-server.js';
 import { RpcServer } from './rpc/rpc-server.js';
@@ -45,13 +45,18 @@ export async function startAppServer(opts: AppServerOptions): Promise<void> {
   // Base delay of the retry backoff; `AGENTD_RETRY_BASE_MS` tunes it (tests make it tiny).
   const retryEnv = Number(process.env.AGENTD_RETRY_BASE_MS);
   const retryBaseMs = Number.isFinite(retryEnv) && retryEnv > 0 ? retryEnv : undefined;
-  const modelClientFor = (id: string): ModelClient => {
-    let c = clients.get(id);
+  // One client per distinct provider settings: a thread whose own config defines or changes a
+  // provider gets a client of its own; threads with the same settings share one.
+  const modelClientFor = (id: string, own?: ProviderSettings): ModelClient => {
+    const settings = own ?? config.providers[id];
+    if (!settings) throw new Error(`unknown model provider: ${id}`);
+    const shared = config.providers[id];
+    const same = settings === shared || (shared !== undefined && JSON.stringify(settings) === JSON.stringify(shared));
+    const key = same ? `daemon\u0000${id}` : `thread\u0000${JSON.stringify(settings)}`;
+    let c = clients.get(key);
     if (!c) {
-      const settings = config.providers[id];
-      if (!settings) throw new Error(`unknown model provider: ${id}`);
       c = createModelClient(settings, logger, { backoffBaseMs: retryBaseMs });
-      clients.set(id, c);
+      clients.set(key, c);
     }
     return c;
   };
@@ -81,7 +86,7 @@ export async function startAppServer(opts: AppServerOptions): Promise<void> {
     logger,
     tools: buildToolRegistry(shellRuntime),
     modelClientFor,
-    modelInfo: (m) => modelInfo(m, config),
+    modelInfo: (m, own) => modelInfo(m, own ?? config),
     createDiffTracker: (cwd) => new TurnDiffTrackerImpl(cwd),
     cliVersion: opts.version,
     flow: rpc.flow,

@@ -1,10 +1,12 @@
 import { z } from 'zod';
+import { ignoredMcpServerKeys, ignoredProfileKeys, ignoredProviderKeys, ignoredShellEnvironmentPolicyKeys, ignoredTopLevelKeys } from './codex-keys.js';
 import { ConfigError, type ConfigWarning } from './types.js';
 
 /**
- * The known subset of Codex's `config.toml`, as zod schemas. Every table is strict so that unknown
- * keys surface as `unrecognized_keys` issues, which we turn into warnings (a real Codex config has
- * many keys we do not use); every other issue is a `ConfigError` naming the dotted key.
+ * Codex's `config.toml`, as zod schemas: the keys agentd honours, typed, plus the Codex keys it
+ * accepts without acting on them (`codex-keys.ts`). Every table is strict so that a key Codex
+ * would not know either (a typo) surfaces as an `unrecognized_keys` issue, which becomes a
+ * warning; every other issue is a `ConfigError` naming the dotted key.
  */
 
 const stringMap = z.record(z.string(), z.string());
@@ -22,16 +24,30 @@ const providerTable = z
     request_max_retries: count,
     stream_max_retries: count,
     stream_idle_timeout_ms: z.int().positive(),
+    /** The provider takes OpenAI credentials (`OPENAI_API_KEY` when it names no `env_key`). */
+    requires_openai_auth: z.boolean(),
+    experimental_bearer_token: z.string(),
+    ...ignoredProviderKeys,
   })
   .partial();
 
-/** MCP servers keep keys we do not model (`startup_timeout_sec`, `enabled_tools`, …) silently. */
 const mcpServerTable = z
-  .looseObject({
+  .strictObject({
     command: z.string(),
     args: z.array(z.string()),
     env: stringMap,
+    cwd: z.string(),
     url: z.string(),
+    http_headers: stringMap,
+    env_http_headers: stringMap,
+    bearer_token_env_var: z.string(),
+    enabled: z.boolean(),
+    startup_timeout_sec: z.number().nonnegative(),
+    startup_timeout_ms: count,
+    tool_timeout_sec: z.number().nonnegative(),
+    enabled_tools: z.array(z.string()),
+    disabled_tools: z.array(z.string()),
+    ...ignoredMcpServerKeys,
   })
   .partial();
 
@@ -51,6 +67,7 @@ const shellEnvironmentPolicyTable = z
     exclude: z.array(z.string()),
     include_only: z.array(z.string()),
     set: stringMap,
+    ...ignoredShellEnvironmentPolicyKeys,
   })
   .partial();
 
@@ -70,11 +87,14 @@ const profileKeys = {
   tool_style: z.enum(['auto', 'codex', 'classic']),
 };
 
-const profileTable = z.strictObject(profileKeys).partial();
+const profileTable = z.strictObject({ ...profileKeys, ...ignoredProfileKeys }).partial();
 
 const configTable = z
   .strictObject({
+    ...ignoredTopLevelKeys,
     ...profileKeys,
+    /** The built-in `openai` provider's base URL. */
+    openai_base_url: z.string().min(1),
     model_providers: z.record(z.string(), providerTable),
     sandbox_workspace_write: sandboxWorkspaceWriteTable,
     shell_environment_policy: shellEnvironmentPolicyTable,
@@ -90,6 +110,8 @@ export type ConfigTable = z.infer<typeof configTable>;
 export type ProfileTable = z.infer<typeof profileTable>;
 /** One validated `[model_providers.<id>]` table. */
 export type ProviderTable = z.infer<typeof providerTable>;
+/** One validated `[mcp_servers.<id>]` table. */
+export type McpServerTable = z.infer<typeof mcpServerTable>;
 
 /**
  * Where the value at a key came from: `file` (the config file, or null for a `-c` override) for

@@ -33,7 +33,16 @@ export function configReadView(config: Config): { config: Record<string, unknown
       ...(s.command !== undefined ? { command: s.command } : {}),
       ...(s.args !== undefined ? { args: [...s.args] } : {}),
       ...(s.env !== undefined ? { env: redactValues(s.env) } : {}),
+      ...(s.cwd !== undefined ? { cwd: s.cwd } : {}),
       ...(s.url !== undefined ? { url: s.url } : {}),
+      ...(s.httpHeaders !== undefined ? { http_headers: redactValues(s.httpHeaders) } : {}),
+      ...(s.envHttpHeaders !== undefined ? { env_http_headers: { ...s.envHttpHeaders } } : {}),
+      ...(s.bearerTokenEnvVar !== undefined ? { bearer_token_env_var: s.bearerTokenEnvVar } : {}),
+      ...(s.enabled !== undefined ? { enabled: s.enabled } : {}),
+      ...(s.startupTimeoutSec !== undefined ? { startup_timeout_sec: s.startupTimeoutSec } : {}),
+      ...(s.toolTimeoutSec !== undefined ? { tool_timeout_sec: s.toolTimeoutSec } : {}),
+      ...(s.enabledTools !== undefined ? { enabled_tools: [...s.enabledTools] } : {}),
+      ...(s.disabledTools !== undefined ? { disabled_tools: [...s.disabledTools] } : {}),
     };
   }
 

@@ -5,7 +5,7 @@ import { parse as parseToml, TomlError } from 'smol-toml';
 import { validateConfigTable, type ConfigTable, type KeySource } from './config-schema.js';
 import { parseOverride, setAtPath, type ConfigOverride } from './overrides.js';
 import { resolveProviders } from './providers.js';
-import { ConfigError, type Config, type ConfigWarning } from './types.js';
+import { ConfigError, type Config, type ConfigWarning, type McpServerConfig } from './types.js';
 
 /** Options for {@link loadConfig}; everything defaults to the real process environment. */
 export interface LoadConfigOptions {
@@ -45,11 +45,30 @@ export function loadConfig(opts: LoadConfigOptions = {}): { config: Config; warn
     if (overridden) return { file: null, label: 'from -c override' };
     return fromFile ? { file, label: `in ${file}` } : null;
   };
-  const { table, warnings } = validateConfigTable(raw, sourceOf);
+  return buildConfig(raw, { home, cwd, env, sourceOf, configFile: fromFile ? file : null });
+}
+
+/** What {@link buildConfig} needs besides the merged table. */
+export interface BuildConfigOptions {
+  home: string;
+  /** Base for relative paths (`writable_roots`). */
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  sourceOf: KeySource;
+  configFile: string | null;
+}
+
+/**
+ * Validates a merged raw table (file, overrides, and for a thread its own layer) and builds the
+ * effective configuration from it. Throws `ConfigError` for a known key with a bad value.
+ */
+export function buildConfig(raw: Record<string, unknown>, opts: BuildConfigOptions): { config: Config; warnings: ConfigWarning[] } {
+  const { home, cwd, env } = opts;
+  const { table, warnings } = validateConfigTable(raw, opts.sourceOf);
   const effective = applyProfile(table);
 
   const providerId = effective.model_provider ?? 'openai';
-  const { providers, sources } = resolveProviders(table.model_providers, env);
+  const { providers, sources } = resolveProviders(table.model_providers, env, table.openai_base_url);
   if (!(providerId in providers)) {
     throw new ConfigError(
       `model_provider: unknown provider "${providerId}"; expected one of ${Object.keys(providers).join(', ')}`,
@@ -79,10 +98,11 @@ export function loadConfig(opts: LoadConfigOptions = {}): { config: Config; warn
     developerInstructions: effective.developer_instructions ?? null,
     toolStyle: effective.tool_style ?? 'auto',
     mcpServers: pickMcpServers(table),
+    cwd,
     shellEnvironmentPolicy: shellEnvironmentPolicy(table),
     raw,
     profile: table.profile ?? null,
-    configFile: fromFile ? file : null,
+    configFile: opts.configFile,
     providerSources: sources,
   };
   return { config, warnings };
@@ -135,11 +155,21 @@ function shellEnvironmentPolicy(table: ConfigTable): Config['shellEnvironmentPol
 function pickMcpServers(table: ConfigTable): Config['mcpServers'] {
   const out: Config['mcpServers'] = {};
   for (const [id, s] of Object.entries(table.mcp_servers ?? {})) {
-    const entry: Config['mcpServers'][string] = {};
+    const entry: McpServerConfig = {};
     if (s.command !== undefined) entry.command = s.command;
-    if (s.args !== undefined) entry.args = s.args;
-    if (s.env !== undefined) entry.env = s.env;
+    if (s.args !== undefined) entry.args = [...s.args];
+    if (s.env !== undefined) entry.env = { ...s.env };
+    if (s.cwd !== undefined) entry.cwd = s.cwd;
     if (s.url !== undefined) entry.url = s.url;
+    if (s.http_headers !== undefined) entry.httpHeaders = { ...s.http_headers };
+    if (s.env_http_headers !== undefined) entry.envHttpHeaders = { ...s.env_http_headers };
+    if (s.bearer_token_env_var !== undefined) entry.bearerTokenEnvVar = s.bearer_token_env_var;
+    if (s.enabled !== undefined) entry.enabled = s.enabled;
+    const startup = s.startup_timeout_sec ?? (s.startup_timeout_ms !== undefined ? s.startup_timeout_ms / 1000 : undefined);
+    if (startup !== undefined) entry.startupTimeoutSec = startup;
+    if (s.tool_timeout_sec !== undefined) entry.toolTimeoutSec = s.tool_timeout_sec;
+    if (s.enabled_tools !== undefined) entry.enabledTools = [...s.enabled_tools];
+    if (s.disabled_tools !== undefined) entry.disabledTools = [...s.disabled_tools];
     out[id] = entry;
   }
   return out;

@@ -8,13 +8,14 @@ const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 300_000;
 const OPENAI_BASE_URL = 'https://api.openai.com/v1';
 
 /** Built-in provider tables; a user table with the same id overrides individual fields. */
-function builtInProviders(env: NodeJS.ProcessEnv): Record<string, ProviderTable> {
+function builtInProviders(env: NodeJS.ProcessEnv, openaiBaseUrl: string | undefined): Record<string, ProviderTable> {
   return {
     openai: {
       name: 'OpenAI',
-      base_url: nonEmpty(env['OPENAI_BASE_URL']) ?? OPENAI_BASE_URL,
+      base_url: openaiBaseUrl ?? nonEmpty(env['OPENAI_BASE_URL']) ?? OPENAI_BASE_URL,
       wire_api: 'responses',
       env_key: 'OPENAI_API_KEY',
+      requires_openai_auth: true,
     },
     ollama: {
       name: 'Ollama',
@@ -27,15 +28,21 @@ function builtInProviders(env: NodeJS.ProcessEnv): Record<string, ProviderTable>
 /** Ids of the providers that exist without any configuration. */
 export const BUILT_IN_PROVIDER_IDS: readonly string[] = ['openai', 'ollama'];
 
+/** The variable OpenAI credentials come from, for providers with `requires_openai_auth`. */
+export const OPENAI_API_KEY_VAR = 'OPENAI_API_KEY';
+
 /**
  * Merges built-in and user provider tables and resolves secrets from `env`: the API key from
- * `env_key` and headers from `env_http_headers` (skipped when the variable is unset or empty).
+ * `env_key` (for a provider with `requires_openai_auth` and no `env_key`, `OPENAI_API_KEY`), else
+ * `experimental_bearer_token`, and headers from `env_http_headers` (skipped when the variable is
+ * unset or empty). `openaiBaseUrl` is the config's `openai_base_url`.
  */
 export function resolveProviders(
   userTables: Record<string, ProviderTable> | undefined,
   env: NodeJS.ProcessEnv,
+  openaiBaseUrl?: string,
 ): { providers: Record<string, ProviderSettings>; sources: Record<string, ProviderSource> } {
-  const builtIns = builtInProviders(env);
+  const builtIns = builtInProviders(env, openaiBaseUrl);
   const merged: Record<string, ProviderTable> = { ...builtIns };
   for (const [id, table] of Object.entries(userTables ?? {})) {
     merged[id] = { ...merged[id], ...table };
@@ -61,13 +68,16 @@ export function resolveProviders(
       streamMaxRetries: t.stream_max_retries ?? DEFAULT_STREAM_MAX_RETRIES,
       streamIdleTimeoutMs: t.stream_idle_timeout_ms ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS,
     };
-    const apiKey = t.env_key ? nonEmpty(env[t.env_key]) : undefined;
+    const requiresOpenaiAuth = t.requires_openai_auth ?? false;
+    const envKey = t.env_key ?? (requiresOpenaiAuth ? OPENAI_API_KEY_VAR : undefined);
+    const apiKey = (envKey ? nonEmpty(env[envKey]) : undefined) ?? nonEmpty(t.experimental_bearer_token);
     if (apiKey !== undefined) settings.apiKey = apiKey;
     if (t.query_params && Object.keys(t.query_params).length > 0) settings.queryParams = { ...t.query_params };
     providers[id] = settings;
     sources[id] = {
       builtIn: id in builtIns,
-      envKey: t.env_key ?? null,
+      requiresOpenaiAuth,
+      envKey: envKey ?? null,
       staticHttpHeaders: { ...t.http_headers },
       envHttpHeaders: { ...t.env_http_headers },
     };
@@ -77,4 +87,14 @@ export function resolveProviders(
 
 function nonEmpty(v: string | undefined): string | undefined {
   return v === undefined || v === '' ? undefined : v;
+}
+
+/**
+ * Whether the active provider still needs OpenAI credentials: it takes them (`requires_openai_auth`,
+ * or the built-in `openai`) and no key was found in its variable.
+ */
+export function requiresOpenaiAuth(config: { modelProvider: string; providers: Record<string, ProviderSettings>; providerSources?: Record<string, ProviderSource> }): boolean {
+  const id = config.modelProvider;
+  const needs = config.providerSources?.[id]?.requiresOpenaiAuth ?? false;
+  return needs && config.providers[id]?.apiKey === undefined;
 }

@@ -41,12 +41,27 @@ export interface ModelInfo {
   toolStyle: 'codex' | 'classic';
 }
 
-/** An MCP server entry (`[mcp_servers.<id>]`), kept for later use. */
+/** An MCP server entry (`[mcp_servers.<id>]`, Codex keys), kept for the MCP runtime. */
 export interface McpServerConfig {
+  /** stdio transport: the program, its arguments, extra environment and working directory. */
   command?: string;
   args?: string[];
   env?: Record<string, string>;
+  cwd?: string;
+  /** Streamable HTTP transport. */
   url?: string;
+  /** Static headers (may hold secrets: never echo values). */
+  httpHeaders?: Record<string, string>;
+  /** Header name → env var holding its value. */
+  envHttpHeaders?: Record<string, string>;
+  /** Env var holding a bearer token. */
+  bearerTokenEnvVar?: string;
+  /** `false`: configured but not to be started. */
+  enabled?: boolean;
+  startupTimeoutSec?: number;
+  toolTimeoutSec?: number;
+  enabledTools?: string[];
+  disabledTools?: string[];
 }
 
 /** The effective configuration after file, `-c` overrides, env and defaults. */
@@ -67,6 +82,8 @@ export interface Config {
   /** `tool_style` (agentd key): which shell tool shape to offer; `auto` = by model family. */
   toolStyle: 'auto' | 'codex' | 'classic';
   mcpServers: Record<string, McpServerConfig>;
+  /** The directory relative paths in the config (`writable_roots`) were resolved against. */
+  cwd?: string;
   /** `[shell_environment_policy]`, with defaults filled in (absent: the defaults). */
   shellEnvironmentPolicy?: ShellEnvironmentPolicy;
   /** The merged raw TOML table (for `config/read`). */
@@ -85,6 +102,8 @@ export interface Config {
 /** The non-secret origin of a provider's settings (see `Config.providerSources`). */
 export interface ProviderSource {
   builtIn: boolean;
+  /** The provider takes OpenAI credentials (the built-in `openai`, or `requires_openai_auth`). */
+  requiresOpenaiAuth?: boolean;
   /** The env var the API key is read from (`env_key`). */
   envKey: string | null;
   /** `http_headers` as written in config (these may still hold secrets; do not echo values). */

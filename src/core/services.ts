@@ -37,6 +37,8 @@ export interface SessionServices {
   flow: OutputFlow;
   /** The skills of the thread's working directory, watched while the thread is loaded (absent: none). */
   skills?: ThreadSkills;
+  /** The environment of this thread's commands, when its own config shapes it (else the daemon's). */
+  commandEnv?: () => NodeJS.ProcessEnv;
   /**
    * Kills the thread's process sessions and closes its rollout. Called once the thread's turn has
    * ended, by `Session.shutdown` (every unload path: unsubscribe, archive, delete, daemon exit).

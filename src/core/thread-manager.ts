@@ -1,12 +1,14 @@
 import { resolve } from 'node:path';
-import type { Config, ModelInfo } from '../config/types.js';
-import type { ModelClient } from '../model/types.js';
+import { mergeTables, normalizeThreadLayer, threadConfigFromLayer, layerKeys, type ThreadConfig } from '../config/thread-config.js';
+import { ConfigError, type Config, type ModelInfo } from '../config/types.js';
+import type { ModelClient, ProviderSettings, RateLimitSnapshot } from '../model/types.js';
 import type { HistoryItem } from '../model/types.js';
 import type { SkillsManager } from '../skills/index.js';
 import { InvalidCursorError, StorageError, ThreadNotFoundError } from '../store/errors.js';
 import { reconstructThread, type StoredTurn } from '../store/reconstruct.js';
 import type { ListThreadsQuery, ListThreadsResult, RolloutLine, ThreadMeta } from '../store/types.js';
 import type { ToolRegistry } from '../tools/registry.js';
+import { commandEnvFor } from '../tools/shell/command-env.js';
 import { ProcessSessionManager } from '../tools/shell/process-sessions.js';
 import type { SandboxPolicy, TurnDiffTracker } from '../tools/types.js';
 import { ALWAYS_READY, type OutputFlow } from '../util/flow.js';
@@ -39,8 +41,10 @@ export interface ThreadManagerDeps {
   store: ThreadStoreApi;
   logger: Logger;
   tools: ToolRegistry;
-  modelClientFor(providerId: string): ModelClient;
-  modelInfo(model: string): ModelInfo;
+  /** The client for a provider; `settings` when the thread's own config defines or changes it. */
+  modelClientFor(providerId: string, settings?: ProviderSettings): ModelClient;
+  /** A model's info; `config` when the thread has its own (context window, tool style). */
+  modelInfo(model: string, config?: Config): ModelInfo;
   createDiffTracker(cwd: string): TurnDiffTracker;
   cliVersion: string;
   now?: () => number;
@@ -67,6 +71,11 @@ export interface ThreadOverrides {
   reasoningEffort?: string | null;
   reasoningSummary?: string | null;
   collaborationMode?: ThreadSettings['collaborationMode'] | null;
+  /**
+   * Config overrides for this thread alone (`config.toml` keys, dotted or nested): laid over the
+   * daemon's config; the explicit overrides above win over them.
+   */
+  config?: Record<string, unknown> | null;
 }
 
 /** A thread's metadata plus whether it lives only in memory. */
@@ -93,6 +102,10 @@ export class ThreadManager {
   private readonly sessions = new Map<string, { session: Session; record: ThreadRecord }>();
   private readonly listeners = new Set<ThreadEventListener>();
   private readonly now: () => number;
+  /** Each loaded thread's own configuration, when it was given one. */
+  private readonly threadConfigs = new WeakMap<Session, ThreadConfig>();
+  /** The last rate-limit snapshot any thread's provider sent (one per daemon, as in Codex). */
+  private rateLimits: RateLimitSnapshot | null = null;
 
   constructor(private readonly deps: ThreadManagerDeps) {
     this.now = deps.now ?? Date.now;
@@ -107,32 +120,45 @@ export class ThreadManager {
     return this.deps.config;
   }
 
-  /** Resolves settings from config defaults and overrides. */
-  resolveSettings(o: ThreadOverrides, base?: ThreadSettings): ThreadSettings {
-    const c = this.deps.config;
-    const modelProvider = o.modelProvider ?? base?.modelProvider ?? c.modelProvider;
+  /**
+   * Resolves settings: explicit overrides first, then the keys the thread's own config layer sets,
+   * then `base` (stored or source settings), then the (thread's) config defaults.
+   */
+  resolveSettings(o: ThreadOverrides, base?: ThreadSettings, thread?: Pick<ThreadConfig, 'config' | 'keys'> | null): ThreadSettings {
+    const c = thread?.config ?? this.deps.config;
+    const fromLayer = <T>(keys: string[], value: T): T | undefined => (keys.some((k) => thread?.keys.has(k)) ? value : undefined);
+    const modelProvider = o.modelProvider ?? fromLayer(['model_provider'], c.modelProvider) ?? base?.modelProvider ?? c.modelProvider;
     if (!c.providers[modelProvider]) throw new SessionError('invalid_input', `unknown model provider \`${modelProvider}\``);
     const cwd = o.cwd ? resolve(o.cwd) : (base?.cwd ?? process.cwd());
-    const mode = o.sandboxMode ?? null;
+    const mode = o.sandboxMode ?? fromLayer(['sandbox_mode'], c.sandboxMode) ?? null;
+    let sandboxPolicy: SandboxPolicy;
+    if (o.sandboxPolicy) sandboxPolicy = o.sandboxPolicy;
+    else if (mode) sandboxPolicy = this.sandboxPolicyFor(mode, c);
+    else if (base) {
+      // New `[sandbox_workspace_write]` settings apply to a thread that writes in its workspace.
+      const rewrite = thread?.keys.has('sandbox_workspace_write') && base.sandboxPolicy.type === 'workspaceWrite';
+      sandboxPolicy = rewrite ? this.sandboxPolicyFor('workspace-write', c) : base.sandboxPolicy;
+    } else sandboxPolicy = this.sandboxPolicyFor(c.sandboxMode, c);
     return {
-      model: o.model ?? base?.model ?? c.model,
+      model: o.model ?? fromLayer(['model', 'model_provider'], c.model) ?? base?.model ?? c.model,
       modelProvider,
       cwd,
-      approvalPolicy: o.approvalPolicy ?? base?.approvalPolicy ?? c.approvalPolicy,
-      sandboxPolicy: o.sandboxPolicy ?? (mode ? this.sandboxPolicyFor(mode) : (base?.sandboxPolicy ?? this.sandboxPolicyFor(c.sandboxMode))),
-      reasoningEffort: o.reasoningEffort ?? base?.reasoningEffort ?? c.modelReasoningEffort,
-      reasoningSummary: o.reasoningSummary ?? base?.reasoningSummary ?? c.modelReasoningSummary,
-      baseInstructions: o.baseInstructions ?? base?.baseInstructions ?? c.baseInstructions,
-      developerInstructions: o.developerInstructions ?? base?.developerInstructions ?? c.developerInstructions,
+      approvalPolicy: o.approvalPolicy ?? fromLayer(['approval_policy'], c.approvalPolicy) ?? base?.approvalPolicy ?? c.approvalPolicy,
+      sandboxPolicy,
+      reasoningEffort: o.reasoningEffort ?? fromLayer(['model_reasoning_effort'], c.modelReasoningEffort) ?? base?.reasoningEffort ?? c.modelReasoningEffort,
+      reasoningSummary: o.reasoningSummary ?? fromLayer(['model_reasoning_summary'], c.modelReasoningSummary) ?? base?.reasoningSummary ?? c.modelReasoningSummary,
+      baseInstructions: o.baseInstructions ?? fromLayer(['base_instructions', 'instructions'], c.baseInstructions) ?? base?.baseInstructions ?? c.baseInstructions,
+      developerInstructions:
+        o.developerInstructions ?? fromLayer(['developer_instructions'], c.developerInstructions) ?? base?.developerInstructions ?? c.developerInstructions,
       ...withCollaborationMode(o.collaborationMode ?? base?.collaborationMode),
     };
   }
 
-  /** The policy object for a sandbox mode, with the config's workspace-write settings. */
-  sandboxPolicyFor(mode: Config['sandboxMode']): SandboxPolicy {
+  /** The policy object for a sandbox mode, with the (thread's) config's workspace-write settings. */
+  sandboxPolicyFor(mode: Config['sandboxMode'], config: Config = this.deps.config): SandboxPolicy {
     if (mode === 'danger-full-access') return { type: 'dangerFullAccess' };
     if (mode === 'read-only') return { type: 'readOnly', networkAccess: false };
-    const w = this.deps.config.sandboxWorkspaceWrite;
+    const w = config.sandboxWorkspaceWrite;
     return {
       type: 'workspaceWrite',
       writableRoots: w.writableRoots.slice(),
@@ -142,9 +168,49 @@ export class ThreadManager {
     };
   }
 
+  /** The effective configuration of a loaded thread (the daemon's when it has none of its own). */
+  configOf(id: string): Config {
+    const loaded = this.require(id);
+    return this.threadConfigs.get(loaded.session)?.config ?? this.deps.config;
+  }
+
+  /** The last rate-limit snapshot a provider sent, from any thread; null before the first. */
+  latestRateLimits(): RateLimitSnapshot | null {
+    return this.rateLimits;
+  }
+
+  /**
+   * A thread's own configuration from the client's `input` (relative paths against `cwd`) laid
+   * over `storedLayer` (what the thread had). Null when there is neither. Only the keys of
+   * `input` count as set anew (they win over stored settings). A bad value is `invalid_input`.
+   */
+  private threadConfigFor(input: Record<string, unknown> | null | undefined, cwd: string, storedLayer?: Record<string, unknown> | null): ThreadConfig | null {
+    if (!input && !storedLayer) return null;
+    try {
+      const fresh = input ? normalizeThreadLayer(input, cwd) : {};
+      const layer = storedLayer ? mergeTables(structuredClone(storedLayer), fresh) : fresh;
+      const thread = threadConfigFromLayer(this.deps.config, layer);
+      for (const w of thread.warnings) this.deps.logger.warn({ source: 'params.config' }, w.summary);
+      return { ...thread, keys: layerKeys(fresh, thread.config) };
+    } catch (err) {
+      if (err instanceof ConfigError) throw new SessionError('invalid_input', `config: ${err.message}`);
+      throw err;
+    }
+  }
+
   /** Creates a new thread (persisted unless ephemeral) and loads it. */
   start(overrides: ThreadOverrides, opts: { ephemeral?: boolean; forkedFromId?: string | null } = {}): { session: Session; record: ThreadRecord } {
-    const settings = this.resolveSettings(overrides);
+    return this.create(overrides, opts);
+  }
+
+  /** Creates a thread from overrides over `base` (a fork's source settings) and `baseLayer`. */
+  private create(
+    overrides: ThreadOverrides,
+    opts: { ephemeral?: boolean; forkedFromId?: string | null; base?: ThreadSettings; baseLayer?: Record<string, unknown> | null },
+  ): { session: Session; record: ThreadRecord } {
+    const cwd = overrides.cwd ? resolve(overrides.cwd) : (opts.base?.cwd ?? process.cwd());
+    const thread = this.threadConfigFor(overrides.config, cwd, opts.baseLayer);
+    const settings = this.resolveSettings(overrides, opts.base, thread);
     const nowMs = this.now();
     const id = uuidv7(nowMs);
     const ephemeral = opts.ephemeral ?? false;
@@ -166,7 +232,7 @@ export class ThreadManager {
     const recorder = ephemeral ? null : guardStorage(() => this.deps.store.create(meta));
     if (recorder) {
       try {
-        recorder.append({ ts: nowMs, type: 'settings', settings: { ...settings } });
+        recorder.append({ ts: nowMs, type: 'settings', settings: persistedSettings(settings, thread) });
       } catch (err) {
         this.discard(id, recorder);
         throw toSessionError(err);
@@ -174,7 +240,7 @@ export class ThreadManager {
     }
     const stored = ephemeral ? undefined : this.deps.store.get(id);
     const record: ThreadRecord = { ...meta, path: stored?.path ?? '', ephemeral };
-    const session = this.attach(record, settings, recorder);
+    const session = this.attach(record, settings, recorder, {}, thread);
     return { session, record };
   }
 
@@ -185,15 +251,20 @@ export class ThreadManager {
     const { meta, lines, tornTail } = await this.readStored(id);
     if (tornTail) this.deps.logger.warn({ threadId: id }, 'rollout had a torn last line; it was skipped');
     const rebuilt = reconstructThread(lines);
-    const storedSettings = rebuilt.settings as Partial<ThreadSettings>;
-    const base = this.resolveSettings({ ...(storedSettings as ThreadOverrides), cwd: storedSettings.cwd ?? meta.cwd });
-    const settings = this.resolveSettings(overrides, base);
+    const { settings: storedSettings, layer: storedLayer } = storedThreadSettings(rebuilt.settings);
+    const storedCwd = storedSettings.cwd ?? meta.cwd;
+    const storedThread = this.threadConfigFor(null, storedCwd, storedLayer);
+    const base = this.resolveSettings({ ...(storedSettings as ThreadOverrides), cwd: storedCwd }, undefined, storedThread);
+    const cwd = overrides.cwd ? resolve(overrides.cwd) : base.cwd;
+    const thread = overrides.config ? this.threadConfigFor(overrides.config, cwd, storedLayer) : storedThread;
+    const settings = this.resolveSettings(overrides, base, thread);
     const again = this.sessions.get(id);
     if (again) return again;
     const recorder = guardStorage(() => this.deps.store.openRecorder(id));
-    if (JSON.stringify(settings) !== JSON.stringify(base)) {
+    const layerChanged = JSON.stringify(thread?.layer ?? null) !== JSON.stringify(storedLayer);
+    if (layerChanged || JSON.stringify(settings) !== JSON.stringify(base)) {
       try {
-        recorder.append({ ts: this.now(), type: 'settings', settings: { ...settings } });
+        recorder.append({ ts: this.now(), type: 'settings', settings: persistedSettings(settings, thread) });
       } catch (err) {
         recorder.close();
         throw toSessionError(err);
@@ -201,12 +272,18 @@ export class ThreadManager {
     }
     const record: ThreadRecord = { ...meta, ephemeral: false };
     const turns = rebuilt.turns.map(storedTurnView);
-    const session = this.attach(record, settings, recorder, {
-      history: rebuilt.history,
-      turns,
-      tokenUsage: rebuilt.tokenUsage,
-      goal: rebuilt.goal,
-    });
+    const session = this.attach(
+      record,
+      settings,
+      recorder,
+      {
+        history: rebuilt.history,
+        turns,
+        tokenUsage: rebuilt.tokenUsage,
+        goal: rebuilt.goal,
+      },
+      thread,
+    );
     return { session, record };
   }
 
@@ -217,6 +294,7 @@ export class ThreadManager {
     let history: HistoryItem[];
     let turns: TurnView[];
     let baseSettings: ThreadSettings;
+    let baseLayer: Record<string, unknown> | null = source ? (this.threadConfigs.get(source.session)?.layer ?? null) : null;
     if (source?.record.ephemeral) {
       turns = source.session.turns();
       baseSettings = source.session.settings();
@@ -235,14 +313,18 @@ export class ThreadManager {
       const rebuilt = reconstructThread(upTo);
       history = rebuilt.history;
       turns = rebuilt.turns.map(storedTurnView);
-      baseSettings = source?.session.settings() ?? this.resolveSettings({ ...(rebuilt.settings as ThreadOverrides), cwd: meta.cwd });
+      const stored = storedThreadSettings(rebuilt.settings);
+      if (!source) baseLayer = stored.layer;
+      baseSettings =
+        source?.session.settings() ??
+        this.resolveSettings({ ...(stored.settings as ThreadOverrides), cwd: meta.cwd }, undefined, this.threadConfigFor(null, meta.cwd, stored.layer));
     }
     if (lastTurnId) {
       const idx = turns.findIndex((t) => t.info.id === lastTurnId);
       if (idx < 0) throw new SessionError('invalid_input', `turn ${lastTurnId} not found in thread ${id}`);
       turns = turns.slice(0, idx + 1);
     }
-    const { session, record } = this.start({ ...baseSettings, ...stripNull(overrides) }, { ephemeral: opts.ephemeral, forkedFromId: id });
+    const { session, record } = this.create(stripNull(overrides), { ephemeral: opts.ephemeral, forkedFromId: id, base: baseSettings, baseLayer });
     try {
       session.importTurns(turns, history);
     } catch (err) {
@@ -395,15 +477,19 @@ export class ThreadManager {
     settings: ThreadSettings,
     recorder: RolloutSink | null,
     restored: Partial<Pick<ConstructorParameters<typeof Session>[0], 'history' | 'turns' | 'tokenUsage' | 'goal'>> = {},
+    thread: ThreadConfig | null = null,
   ) {
     const id = record.id;
+    const cfg = thread?.config;
     const session = new Session({
       threadId: id,
       settings,
       ...restored,
       services: createSessionServices({
-        modelClientFor: (p) => this.deps.modelClientFor(p),
-        modelInfo: (m) => this.deps.modelInfo(m),
+        // A thread with its own config gets its own providers, model info and command environment.
+        modelClientFor: (p) => (cfg ? this.deps.modelClientFor(p, cfg.providers[p]) : this.deps.modelClientFor(p)),
+        modelInfo: (m) => (cfg ? this.deps.modelInfo(m, cfg) : this.deps.modelInfo(m)),
+        ...(cfg ? { commandEnv: commandEnvFor(cfg) } : {}),
         tools: this.deps.tools,
         recorder,
         updateMeta: recorder
@@ -434,11 +520,13 @@ export class ThreadManager {
       if (event.type === 'turn_completed') record.updatedAt = Math.floor(this.now() / 1000);
       this.emit(id, event);
     });
+    if (thread) this.threadConfigs.set(session, thread);
     this.sessions.set(id, { session, record });
     return session;
   }
 
   private emit(id: string, event: SessionEvent): void {
+    if (event.type === 'rate_limits') this.rateLimits = event.snapshot;
     for (const l of this.listeners) l(id, event);
   }
 }
@@ -478,4 +566,19 @@ function stripNull<T extends object>(o: T): Partial<T> {
 /** The collaboration mode as a settings field, omitted when unset (threads start in default mode). */
 function withCollaborationMode(mode: ThreadSettings['collaborationMode'] | null | undefined): Pick<ThreadSettings, 'collaborationMode'> {
   return mode ? { collaborationMode: { mode: mode.mode, developerInstructions: mode.developerInstructions ?? null } } : {};
+}
+
+/** The key of a `settings` rollout line that holds the thread's own config layer. */
+const THREAD_CONFIG_KEY = 'threadConfig';
+
+/** Settings as persisted: the thread's config layer rides along, so a resume rebuilds it. */
+function persistedSettings(settings: ThreadSettings, thread: ThreadConfig | null): Record<string, unknown> {
+  return thread ? { ...settings, [THREAD_CONFIG_KEY]: thread.layer } : { ...settings };
+}
+
+/** Stored settings split into the settings proper and the thread's config layer (if any). */
+function storedThreadSettings(stored: Record<string, unknown>): { settings: Partial<ThreadSettings>; layer: Record<string, unknown> | null } {
+  const { [THREAD_CONFIG_KEY]: layer, ...settings } = stored;
+  const isLayer = typeof layer === 'object' && layer !== null && !Array.isArray(layer);
+  return { settings: settings as Partial<ThreadSettings>, layer: isLayer ? (layer as Record<string, unknown>) : null };
 }

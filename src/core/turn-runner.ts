@@ -246,6 +246,7 @@ export class TurnRunner implements TurnRunnerHandle {
       approvalPolicy: settings.approvalPolicy,
       signal: active.signal,
       logger: host.services.logger,
+      ...(host.services.commandEnv ? { commandEnv: host.services.commandEnv } : {}),
       itemStarted: (item) => host.emit({ type: 'item_started', turnId, item: { ...item } as TurnItem }),
       itemCompleted: (item) => this.completeItem(item),
       recordInProgress: (item) => this.persist({ type: 'item_started', turnId, item: { ...item } as TurnItem }),

@@ -120,6 +120,8 @@ export interface ToolContext {
   processes: ProcessSessionManager;
   /** Back-pressure from the client connection: wait on it instead of buffering output. */
   flow: OutputFlow;
+  /** The environment of the thread's commands when its own config sets one (else the runtime's). */
+  commandEnv?: () => NodeJS.ProcessEnv;
 }
 
 /** A tool the registry can offer and dispatch. */

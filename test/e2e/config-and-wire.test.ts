@@ -12,14 +12,34 @@ describe('configuration', () => {
     await h.cleanup();
   });
 
-  it('ignores keys it does not know with a configWarning, so a Codex config.toml works as-is', async () => {
-    writeFileSync(join(h.home, 'config.toml'), 'notify = ["say", "done"]\n[tui]\nnotifications = true\n');
+  it('starts quietly on a Codex config.toml, and warns only about keys Codex would not know either', async () => {
+    writeFileSync(
+      join(h.home, 'config.toml'),
+      [
+        'check_for_update_on_startup = false',
+        'notify = ["say", "done"]',
+        'modle = "x"',
+        '[analytics]',
+        'enabled = false',
+        '[features]',
+        'unified_exec = true',
+        '[tui]',
+        'notifications = true',
+        '[sandbox_workspace_write]',
+        'writeable_roots = ["/tmp"]',
+        '[model_providers.mock]',
+        'requires_openai_auth = false',
+        '',
+      ].join('\n'),
+    );
     const c = await h.start();
-    const w = await c.waitForNotification('configWarning');
-    expect(w.params.summary).toMatch(/notify|tui/);
+    // config/read is answered after the warnings were sent (they follow the initialize response).
     const cfg = await c.request('config/read', {});
     expect(cfg.config.model).toBe('gpt-5-codex');
     expect(cfg.config.model_provider).toBe('mock');
+    const warnings = c.notifications('configWarning').map((m) => m.params.summary).sort();
+    expect(warnings).toEqual(['unknown config key `modle` is ignored', 'unknown config key `sandbox_workspace_write.writeable_roots` is ignored']);
+    expect(c.notifications('configWarning').every((m) => m.params.path === join(h.home, 'config.toml'))).toBe(true);
     await c.close();
     writeFileSync(join(h.home, 'config.toml'), '');
   });

@@ -183,7 +183,8 @@ export class ShellRuntime {
     // An unsandboxed attempt still runs in bwrap's pid namespace when bwrap works, so it dies
     // with the daemon even on SIGKILL.
     const run = async (inSandbox: boolean): Promise<R> => {
-      const env = unasked ? withExplicitBareRepositories(this.env()) : this.env();
+      const base = (ctx.commandEnv ?? this.env)();
+      const env = unasked ? withExplicitBareRepositories(base) : base;
       const containFullAccess = !inSandbox && (await this.probe()).containsFullAccess === true;
       const wrapped = wrapCommand(req.argv, {
         policy: inSandbox ? ctx.sandboxPolicy : FULL_ACCESS,

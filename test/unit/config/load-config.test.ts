@@ -132,7 +132,7 @@ startup_timeout_sec = 10
       streamMaxRetries: 5,
       streamIdleTimeoutMs: 1000,
     });
-    expect(config.mcpServers).toEqual({ docs: { command: 'docs-mcp', args: ['--stdio'], env: { TOKEN: 't' } } });
+    expect(config.mcpServers).toEqual({ docs: { command: 'docs-mcp', args: ['--stdio'], env: { TOKEN: 't' }, startupTimeoutSec: 10 } });
     expect((config.raw['mcp_servers'] as Record<string, Record<string, unknown>>)['docs']!['startup_timeout_sec']).toBe(10);
   });
 
@@ -147,42 +147,70 @@ startup_timeout_sec = 10
     });
   });
 
-  it('warns about each unknown key and still loads a full Codex config', () => {
+  it('loads a full Codex config.toml quietly: every Codex key is honoured or accepted', () => {
+    writeConfig(FULL_CODEX_CONFIG);
+    const { config, warnings } = load([], { OPENAI_API_KEY: 'sk-test' });
+    expect(warnings).toEqual([]);
+    // The keys agentd honours took effect next to the ignored ones.
+    expect(config.model).toBe('gpt-5.1-codex');
+    expect(config.modelProvider).toBe('azure');
+    expect(config.approvalPolicy).toBe('on-request');
+    expect(config.sandboxMode).toBe('workspace-write');
+    expect(config.sandboxWorkspaceWrite.writableRoots).toEqual(['/home/me/scratch']);
+    expect(config.shellEnvironmentPolicy?.inherit).toBe('core');
+    expect(config.modelReasoningEffort).toBe('high');
+    expect(config.providers['openai']!.baseUrl).toBe('https://proxy.example.com/v1');
+    expect(config.providers['azure']).toMatchObject({ apiKey: 'sk-test', queryParams: { 'api-version': '2025-04-01-preview' } });
+    expect(config.providerSources?.['azure']).toMatchObject({ requiresOpenaiAuth: true, envKey: 'OPENAI_API_KEY' });
+    expect(config.mcpServers['docs']).toMatchObject({ command: 'docs-mcp', enabled: true, toolTimeoutSec: 60, enabledTools: ['search'] });
+    expect(config.mcpServers['remote']).toMatchObject({ url: 'https://mcp.example.com/mcp', bearerTokenEnvVar: 'REMOTE_TOKEN' });
+  });
+
+  it('warns about keys Codex would not know either, naming their path, and ignores them', () => {
     writeConfig(`
+modle = "x"
 model = "gpt-5"
-model_verbosity = "low"
-notify = ["notify-send"]
+
+[sandbox_workspace_write]
+writeable_roots = ["/tmp/a"]
 
 [tui]
-notifications = true
-
-[features]
-web_search_request = true
+notifcations = true
 
 [projects."/home/me/repo"]
-trust_level = "trusted"
+trust = "trusted"
 
-[shell_environment_policy]
-inherit = "core"
+[model_providers.local]
+base_url = "http://127.0.0.1:1/v1"
+requires_openai_auht = true
 
-[model_providers.openai]
-requires_openai_auth = true
+[mcp_servers.docs]
+command = "docs-mcp"
+startup_timeout = 10
+
+[profiles.fast]
+model_reasoning_efort = "low"
 `);
     const { config, warnings } = load();
     expect(config.model).toBe('gpt-5');
-    expect(config.shellEnvironmentPolicy?.inherit).toBe('core');
-    const summaries = warnings.map((w) => w.summary).sort();
-    expect(summaries).toEqual(
+    expect(config.sandboxWorkspaceWrite.writableRoots).toEqual([]);
+    expect(warnings.map((w) => w.summary).sort()).toEqual(
       [
-        'unknown config key `features` is ignored',
-        'unknown config key `model_providers.openai.requires_openai_auth` is ignored',
-        'unknown config key `model_verbosity` is ignored',
-        'unknown config key `notify` is ignored',
-        'unknown config key `projects` is ignored',
-        'unknown config key `tui` is ignored',
+        'unknown config key `modle` is ignored',
+        'unknown config key `sandbox_workspace_write.writeable_roots` is ignored',
+        'unknown config key `tui.notifcations` is ignored',
+        'unknown config key `projects."/home/me/repo".trust` is ignored',
+        'unknown config key `model_providers.local.requires_openai_auht` is ignored',
+        'unknown config key `mcp_servers.docs.startup_timeout` is ignored',
+        'unknown config key `profiles.fast.model_reasoning_efort` is ignored',
       ].sort(),
     );
     expect(warnings.every((w) => w.path === join(home, 'config.toml'))).toBe(true);
+  });
+
+  it('keeps a wrong-typed table of an ignored Codex key an error', () => {
+    writeConfig('tui = true\n');
+    expect(loadError().key).toBe('tui');
   });
 
   it('reports a malformed file with its path, line and column', () => {
@@ -278,3 +306,201 @@ model = "o3"
     expect(loadError().key).toBe('profile');
   });
 });
+
+/** A realistic Codex config.toml using many of the keys Codex's config schema defines. */
+const FULL_CODEX_CONFIG = `
+model = "gpt-5.1-codex"
+model_provider = "azure"
+review_model = "gpt-5.1-codex"
+model_reasoning_effort = "high"
+model_reasoning_summary = "auto"
+model_verbosity = "medium"
+model_supports_reasoning_summaries = true
+plan_mode_reasoning_effort = "medium"
+approval_policy = "on-request"
+approvals_reviewer = "user"
+sandbox_mode = "workspace-write"
+check_for_update_on_startup = false
+disable_paste_burst = true
+file_opener = "vscode"
+hide_agent_reasoning = false
+show_raw_agent_reasoning = false
+notify = ["notify-send", "Codex"]
+openai_base_url = "https://proxy.example.com/v1"
+chatgpt_base_url = "https://chatgpt.com/backend-api/"
+cli_auth_credentials_store = "keyring"
+forced_login_method = "api"
+mcp_oauth_credentials_store = "auto"
+project_doc_max_bytes = 32768
+project_doc_fallback_filenames = ["CLAUDE.md"]
+project_root_markers = [".git", ".hg"]
+tool_output_token_limit = 12000
+background_terminal_max_timeout = 300000
+personality = "pragmatic"
+service_tier = "flex"
+web_search = "cached"
+compact_prompt = "Summarize."
+log_dir = "/tmp/codex-logs"
+suppress_unstable_features_warning = true
+allow_login_shell = true
+include_environment_context = true
+model_auto_compact_token_limit_scope = "thread"
+
+[analytics]
+enabled = false
+
+[feedback]
+enabled = false
+
+[features]
+web_search_request = true
+unified_exec = true
+apply_patch_freeform = true
+shell_snapshot = false
+
+[tui]
+notifications = ["agent-turn-complete", "approval-requested"]
+animations = false
+show_tooltips = false
+theme = "dark"
+status_line = ["model", "cwd"]
+
+[tui.keymap]
+submit = "enter"
+
+[history]
+persistence = "save-all"
+max_bytes = 10485760
+
+[otel]
+environment = "dev"
+exporter = "none"
+log_user_prompt = false
+
+[notice]
+hide_full_access_warning = true
+hide_rate_limit_model_nudge = true
+"hide_gpt-5.1-codex-max_migration_prompt" = true
+
+[notice.model_migrations]
+"gpt-5" = "gpt-5.1"
+
+[ghost_snapshot]
+disable_warnings = true
+
+[memories]
+use_memories = false
+
+[tools]
+web_search = true
+
+[windows]
+sandbox = "elevated"
+
+[sandbox_workspace_write]
+writable_roots = ["/home/me/scratch"]
+network_access = false
+exclude_tmpdir_env_var = false
+exclude_slash_tmp = false
+
+[shell_environment_policy]
+inherit = "core"
+ignore_default_excludes = false
+exclude = ["AWS_*"]
+set = { CI = "1" }
+include_only = []
+experimental_use_profile = false
+
+[projects."/home/me/repo"]
+trust_level = "trusted"
+
+[projects."/home/me/other"]
+trust_level = "untrusted"
+
+[model_providers.azure]
+name = "Azure"
+base_url = "https://example.openai.azure.com/openai"
+wire_api = "responses"
+requires_openai_auth = true
+query_params = { api-version = "2025-04-01-preview" }
+supports_websockets = false
+websocket_connect_timeout_ms = 5000
+env_key_instructions = "Set OPENAI_API_KEY"
+request_max_retries = 4
+stream_max_retries = 5
+stream_idle_timeout_ms = 300000
+
+[model_providers.openai]
+name = "OpenAI"
+supports_websockets = true
+
+[mcp_servers.docs]
+command = "docs-mcp"
+args = ["--stdio"]
+env = { DOCS_HOME = "/srv/docs" }
+cwd = "/srv/docs"
+enabled = true
+required = false
+startup_timeout_sec = 20
+tool_timeout_sec = 60
+enabled_tools = ["search"]
+disabled_tools = ["delete"]
+supports_parallel_tool_calls = true
+
+[mcp_servers.docs.tools.search]
+approval_mode = "approve"
+
+[mcp_servers.remote]
+url = "https://mcp.example.com/mcp"
+bearer_token_env_var = "REMOTE_TOKEN"
+http_headers = { "X-Team" = "core" }
+scopes = ["read"]
+
+[profiles.deep]
+model = "gpt-5.1-codex"
+model_reasoning_effort = "xhigh"
+model_verbosity = "high"
+approvals_reviewer = "user"
+personality = "friendly"
+web_search = "live"
+
+[profiles.deep.features]
+unified_exec = false
+
+[profiles.deep.tui]
+theme = "light"
+
+[agents.reviewer]
+description = "Reviews diffs"
+config_file = "reviewer.toml"
+
+[plugins.example]
+enabled = true
+
+[marketplaces.team]
+source = "https://example.com/market.git"
+source_type = "git"
+
+[skills]
+include_instructions = true
+
+[hooks]
+state = {}
+
+[realtime]
+voice = "alloy"
+
+[audio]
+microphone = "default"
+
+[debug]
+config_lockfile = "/tmp/lock"
+
+[tool_suggest]
+disabled_tools = []
+
+[permissions]
+
+[apps._default]
+enabled = true
+`;

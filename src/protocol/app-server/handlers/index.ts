@@ -1,5 +1,7 @@
 import { settingsHandlers } from './settings.js';
 import { skillsHandlers } from './skills.js';
+import { accountHandlers } from './account.js';
+import { mcpHandlers } from './mcp.js';
 import { systemHandlers } from './system.js';
 import { terminalHandlers } from './terminals.js';
 import { threadHandlers } from './threads.js';
@@ -20,5 +22,7 @@ export function createHandlers(d: HandlerDeps): HandlerTable {
     ...terminalHandlers(d),
     ...settingsHandlers(d),
     ...skillsHandlers(d),
+    ...accountHandlers(d),
+    ...mcpHandlers(d),
   };
 }

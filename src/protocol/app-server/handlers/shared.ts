@@ -28,6 +28,7 @@ export function threadOverrides(p: Params<'thread/start'> | Params<'thread/resum
     sandboxMode: p.sandbox,
     baseInstructions: p.baseInstructions,
     developerInstructions: p.developerInstructions,
+    config: p.config,
   };
 }
 

@@ -12,5 +12,7 @@ export * from './approvals.js';
 export * from './settings.js';
 export * from './goals.js';
 export * from './skills.js';
+export * from './account.js';
+export * from './mcp.js';
 export * from './methods.js';
 export * from './generate.js';

@@ -36,7 +36,9 @@ import {
   ThreadGoalSetResponse,
   ThreadGoalUpdatedNotification,
 } from './goals.js';
+import { GetAccountParams, GetAccountRateLimitsParams, GetAccountRateLimitsResponse, GetAccountResponse } from './account.js';
 import { InitializedNotification, InitializeParams, InitializeResponse } from './initialize.js';
+import { ListMcpServerStatusParams, ListMcpServerStatusResponse } from './mcp.js';
 import {
   AccountRateLimitsUpdatedNotification,
   AgentMessageDeltaNotification,
@@ -137,6 +139,9 @@ export const clientRequests = {
   },
   'skills/list': { params: SkillsListParams, result: SkillsListResponse },
   'skills/extraRoots/set': { params: SkillsExtraRootsSetParams, result: SkillsExtraRootsSetResponse },
+  'account/read': { params: GetAccountParams, result: GetAccountResponse },
+  'account/rateLimits/read': { params: GetAccountRateLimitsParams, result: GetAccountRateLimitsResponse },
+  'mcpServerStatus/list': { params: ListMcpServerStatusParams, result: ListMcpServerStatusResponse },
 } as const;
 
 /** Client → server notifications (method → params schema). */
