@@ -93,7 +93,7 @@ describe('lint rules (eslint.config.js)', () => {
   it('names the layers and what the importer may use', async () => {
     const [result] = await eslint.lintText("import { wireThread } from '../protocol/app-server/wire.js';", { filePath: `${root}src/core/x.ts` });
     expect(result!.messages.map((m) => m.message)).toEqual([
-      "layer 'core' must not import 'protocol' ('../protocol/app-server/wire.js'); core may import tasks, model, tools, store, config, util — see LAYERS in eslint.config.js",
+      "layer 'core' must not import 'protocol' ('../protocol/app-server/wire.js'); core may import tasks, model, tools, store, skills, config, util — see LAYERS in eslint.config.js",
     ]);
   });
 });
