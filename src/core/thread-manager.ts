@@ -52,7 +52,7 @@ export interface ThreadManagerDeps {
   flow?: OutputFlow;
   /** Builds each thread's own process-session table (default: a new ProcessSessionManager). */
   createProcessSessions?: () => ProcessSessionManager;
-  /** Reads a directory's git facts (default: `readGitInfo`, git with a short timeout). */
+  /** Reads a directory's git facts (default: `readGitInfo`, from the repository's files). */
   readGitInfo?: (cwd: string) => Promise<GitInfo | null>;
   /** The daemon's skills; each thread watches those of its cwd while loaded (absent: no skills). */
   skills?: SkillsManager;
