@@ -2,7 +2,7 @@ import type { Dirent } from 'node:fs';
 import { opendir, realpath, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { openIfRegular } from '../util/read-regular-file.js';
-import { decodeSkillText, extractFrontMatter, MAX_FRONT_MATTER_BYTES, parseSkill, SkillParseError } from './parse.js';
+import { decodeSkillText, extractFrontMatter, MAX_FRONT_MATTER_BYTES, loadYamlParser, parseSkill, SkillParseError } from './parse.js';
 import type { SkillError, SkillLoadOutcome, SkillMetadata, SkillRoot, SkillScope } from './types.js';
 
 export const SKILL_FILE = 'SKILL.md';
@@ -220,5 +220,6 @@ async function readSkillFile(path: string, scope: SkillScope, trace: ScanTrace |
   if (!complete && extractFrontMatter(text) === null) {
     throw new SkillParseError(`missing YAML frontmatter delimited by --- within the first ${MAX_FRONT_MATTER_BYTES / 1024} KiB`);
   }
+  await loadYamlParser();
   return parseSkill(text, path, scope);
 }

@@ -1,5 +1,16 @@
 import { basename, dirname } from 'node:path';
-import { isMap, parseDocument } from 'yaml';
+import type * as Yaml from 'yaml';
+
+/**
+ * The YAML parser, loaded on first use (`loadYamlParser`): a daemon that never meets a SKILL.md
+ * does not carry it.
+ */
+let yaml: typeof Yaml | null = null;
+
+/** Loads the YAML parser; `parseSkill` needs it loaded. */
+export async function loadYamlParser(): Promise<void> {
+  yaml ??= await import('yaml');
+}
 import type { SkillMetadata, SkillScope } from './types.js';
 
 /** Longest name, in characters (Unicode code points), as Codex. */
@@ -70,6 +81,8 @@ function checkLength(value: string, max: number, field: string): void {
 export function parseSkill(text: string, path: string, scope: SkillScope): SkillMetadata {
   const front = extractFrontMatter(text);
   if (front === null) throw new SkillParseError('missing YAML frontmatter delimited by ---');
+  if (!yaml) throw new Error('parseSkill: the YAML parser is not loaded (await loadYamlParser() first)');
+  const { isMap, parseDocument } = yaml;
   const doc = parseDocument(front, { prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) throw new SkillParseError(`invalid YAML: ${doc.errors[0]!.message}`);
   if (!isMap(doc.contents)) throw new SkillParseError('invalid YAML: the front matter must be a mapping of fields');

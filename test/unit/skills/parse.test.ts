@@ -1,7 +1,9 @@
-import { describe, expect, it } from 'vitest';
-import { extractFrontMatter, parseSkill, SkillParseError } from '../../../src/skills/parse.js';
+import { describe, expect, it, beforeAll } from 'vitest';
+import { extractFrontMatter, loadYamlParser, parseSkill, SkillParseError } from '../../../src/skills/parse.js';
 
 const P = '/skills/demo/SKILL.md';
+beforeAll(loadYamlParser);
+
 const parse = (text: string) => parseSkill(text, P, 'user');
 const failure = (text: string): string => {
   try {
