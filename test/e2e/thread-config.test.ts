@@ -253,6 +253,34 @@ describe('account', () => {
     await c.close();
   });
 
+  it('rate-limit percentages are integers on the wire (int32), in the result and in account/rateLimits/updated; params null is accepted', async () => {
+    const c = await h.start();
+    const t = await c.request('thread/start', { ephemeral: true });
+    h.mock.enqueue({
+      output: [{ type: 'text', text: 'ok' }],
+      headers: {
+        'x-ratelimit-limit-requests': '3',
+        'x-ratelimit-remaining-requests': '2',
+        'x-ratelimit-limit-tokens': '1000',
+        'x-ratelimit-remaining-tokens': '999',
+      },
+    });
+    const run = await runTurn(h, { c, threadId: t.thread.id } as Thread);
+    const expected = {
+      limitId: null,
+      primary: { usedPercent: 33, windowDurationMins: null, resetsAt: null },
+      secondary: { usedPercent: 0, windowDurationMins: null, resetsAt: null },
+    };
+    const updated = run.msgs.filter((m) => m.method === 'account/rateLimits/updated');
+    expect(updated.map((m) => m.params)).toEqual([{ rateLimits: expected }]);
+    expect(await c.request('account/rateLimits/read', null)).toEqual({ rateLimits: expected, rateLimitsByLimitId: null });
+    h.mock.enqueue({ output: [{ type: 'text', text: 'ok' }], headers: { 'x-codex-primary-used-percent': '12.6', 'x-codex-primary-window-minutes': '300' } });
+    await runTurn(h, { c, threadId: t.thread.id } as Thread);
+    const codex = { limitId: 'codex', primary: { usedPercent: 13, windowDurationMins: 300, resetsAt: null }, secondary: null };
+    expect(await c.request('account/rateLimits/read', {})).toEqual({ rateLimits: codex, rateLimitsByLimitId: { codex } });
+    await c.close();
+  });
+
   it('login methods stay unimplemented', async () => {
     const c = await h.start();
     await expect(c.request('account/login/start', { type: 'apiKey', apiKey: 'x' })).rejects.toMatchObject({ error: { code: -32601 } });
@@ -304,6 +332,26 @@ describe('mcpServerStatus/list', () => {
     const one = await c.request('mcpServerStatus/list', { serverName: 'zeta' });
     expect(one.data.map((s: { name: string }) => s.name)).toEqual(['zeta']);
     await expect(c.request('mcpServerStatus/list', { threadId: 'no-such-thread' })).rejects.toMatchObject({ error: { data: { code: 'thread_not_found' } } });
+    await c.close();
+  });
+});
+
+describe('the legacy on-failure approval policy', () => {
+  it('is accepted in params and config but reported as on-request, the only spellings the reference has', async () => {
+    const c = await h.start(['approval_policy="on-failure"']);
+    expect((await c.request('config/read', {})).config.approval_policy).toBe('on-request');
+    const fromConfig = await c.request('thread/start', { ephemeral: true });
+    expect(fromConfig.approvalPolicy).toBe('on-request');
+    const t = await c.request('thread/start', { ephemeral: true, approvalPolicy: 'never' });
+    expect(t.approvalPolicy).toBe('never');
+    const from = c.messages.length;
+    expect(await c.request('thread/settings/update', { threadId: t.thread.id, approvalPolicy: 'on-failure' })).toEqual({});
+    const n = await c.waitForNotification('thread/settings/updated', (p) => p.threadId === t.thread.id, from);
+    expect(n.params.threadSettings.approvalPolicy).toBe('on-request');
+    const explicit = await c.request('thread/start', { ephemeral: true, approvalPolicy: 'on-failure' });
+    expect(explicit.approvalPolicy).toBe('on-request');
+    const resumed = await c.request('thread/resume', { threadId: explicit.thread.id, approvalPolicy: 'on-failure' });
+    expect(resumed.approvalPolicy).toBe('on-request');
     await c.close();
   });
 });

@@ -1,6 +1,6 @@
 import type { SessionEvent } from '../../core/events.js';
 import type { NotificationParams, ServerNotificationMethod } from './schema/methods.js';
-import { wireTurn, wireTurnError } from './wire.js';
+import { wireRateLimits, wireTurn, wireTurnError } from './wire.js';
 import { wireGoal, wireThreadSettings } from './settings-wire.js';
 
 /**
@@ -55,7 +55,7 @@ export function toNotification(threadId: string, e: SessionEvent, nowMs: number)
     case 'token_usage':
       return { method: 'thread/tokenUsage/updated', params: { threadId, turnId: e.turnId, tokenUsage: e.usage } };
     case 'rate_limits':
-      return { method: 'account/rateLimits/updated', params: { rateLimits: e.snapshot } };
+      return { method: 'account/rateLimits/updated', params: { rateLimits: wireRateLimits(e.snapshot) } };
     case 'error':
       return {
         method: 'error',

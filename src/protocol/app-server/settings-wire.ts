@@ -1,6 +1,7 @@
 import type { ThreadGoal } from '../../core/goal.js';
 import { collaborationModeOf, type ThreadSettings } from '../../core/settings.js';
 import type { NotificationParams } from './schema/methods.js';
+import { wireApprovalPolicy } from './wire.js';
 
 type WireThreadSettings = NotificationParams<'thread/settings/updated'>['threadSettings'];
 type WireGoal = NotificationParams<'thread/goal/updated'>['goal'];
@@ -13,7 +14,7 @@ export function wireThreadSettings(s: ThreadSettings): WireThreadSettings {
   const summary = SUMMARIES.find((x) => x === s.reasoningSummary) ?? null;
   return {
     cwd: s.cwd,
-    approvalPolicy: s.approvalPolicy,
+    approvalPolicy: wireApprovalPolicy(s.approvalPolicy),
     approvalsReviewer: 'user',
     sandboxPolicy: s.sandboxPolicy,
     activePermissionProfile: null,

@@ -1,9 +1,9 @@
-import type { ThreadStatus, TurnError } from '../../core/events.js';
+import type { SessionEvent, ThreadStatus, TurnError } from '../../core/events.js';
 import type { TurnView } from '../../core/session.js';
-import type { SandboxPolicy } from '../../core/settings.js';
+import type { ApprovalPolicy, SandboxPolicy } from '../../core/settings.js';
 import type { ThreadRecord } from '../../core/thread-manager.js';
 import type { z } from 'zod';
-import type { CodexErrorInfo, TurnError as WireTurnError } from './schema/common.js';
+import type { AskForApproval, CodexErrorInfo, RateLimitSnapshot as WireRateLimitSnapshot, RateLimitWindow as WireRateLimitWindow, TurnError as WireTurnError } from './schema/common.js';
 import type { Thread as WireThread, Turn as WireTurn } from './schema/thread.js';
 
 /** The app-server spelling of a failure kind (`codexErrorInfo`). */
@@ -86,4 +86,24 @@ export function wireThread(record: ThreadRecord, status: ThreadStatus, turns: Tu
 /** The sandbox mode spelling for a policy object. */
 export function sandboxModeOf(policy: SandboxPolicy): 'read-only' | 'workspace-write' | 'danger-full-access' {
   return policy.type === 'readOnly' ? 'read-only' : policy.type === 'workspaceWrite' ? 'workspace-write' : 'danger-full-access';
+}
+
+/** A rate-limit snapshot as the core keeps it (percentages may have decimals). */
+type CoreRateLimits = Extract<SessionEvent, { type: 'rate_limits' }>['snapshot'];
+
+function wireRateLimitWindow(w: CoreRateLimits['primary']): z.input<typeof WireRateLimitWindow> | null {
+  if (!w) return null;
+  // Every number of a window is an integer on the wire (`usedPercent` int32): providers may send decimals.
+  const int = (n: number | null | undefined): number | null => (n === null || n === undefined ? null : Math.round(n));
+  return { usedPercent: Math.round(w.usedPercent), windowDurationMins: int(w.windowDurationMins), resetsAt: int(w.resetsAt) };
+}
+
+/** A rate-limit snapshot in the app-server shape (every window null when there is none yet). */
+export function wireRateLimits(s: CoreRateLimits | null | undefined): z.input<typeof WireRateLimitSnapshot> & { limitId: string | null } {
+  return { limitId: s?.limitId ?? null, primary: wireRateLimitWindow(s?.primary), secondary: wireRateLimitWindow(s?.secondary) };
+}
+
+/** An approval policy as the reference spells it: the legacy `on-failure` (same behaviour) is `on-request`. */
+export function wireApprovalPolicy(p: ApprovalPolicy): z.output<typeof AskForApproval> {
+  return p === 'on-failure' ? 'on-request' : p;
 }

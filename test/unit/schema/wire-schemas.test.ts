@@ -115,10 +115,11 @@ describe('client request params', () => {
     expect(parsed).toEqual({ threadId: 't', input: [{ type: 'text', text: 'x' }] });
   });
 
-  it('accepts the legacy on-failure approval policy next to the current ones', () => {
-    for (const approvalPolicy of ['untrusted', 'on-failure', 'on-request', 'never']) {
+  it('accepts the legacy on-failure approval policy next to the current ones, read as on-request', () => {
+    for (const approvalPolicy of ['untrusted', 'on-request', 'never']) {
       expect(ThreadStartParams.parse({ approvalPolicy }).approvalPolicy).toBe(approvalPolicy);
     }
+    expect(ThreadStartParams.parse({ approvalPolicy: 'on-failure' }).approvalPolicy).toBe('on-request');
     expect(issuePaths(ThreadStartParams.safeParse({ approvalPolicy: 'sometimes' }))).toEqual(['approvalPolicy']);
   });
 

@@ -1,4 +1,5 @@
 import { requiresOpenaiAuth } from '../../../config/providers.js';
+import { wireRateLimits } from '../wire.js';
 import type { HandlerDeps, HandlerGroup } from './types.js';
 
 /** `account/read`, `account/rateLimits/read`: no login; the last rate limits a provider sent. */
@@ -7,12 +8,7 @@ export function accountHandlers(d: HandlerDeps): HandlerGroup<'account/read' | '
     'account/read': () => ({ account: null, requiresOpenaiAuth: requiresOpenaiAuth(d.config) }),
 
     'account/rateLimits/read': () => {
-      const snapshot = d.threads.latestRateLimits();
-      const rateLimits = {
-        limitId: snapshot?.limitId ?? null,
-        primary: snapshot?.primary ?? null,
-        secondary: snapshot?.secondary ?? null,
-      };
+      const rateLimits = wireRateLimits(d.threads.latestRateLimits());
       return { rateLimits, rateLimitsByLimitId: rateLimits.limitId ? { [rateLimits.limitId]: rateLimits } : null };
     },
   };

@@ -2,7 +2,7 @@ import type { ThreadOverrides, ThreadRecord } from '../../../core/thread-manager
 import type { Session } from '../../../core/session.js';
 import type { SandboxPolicy } from '../../../core/settings.js';
 import type { Params, Result } from '../schema/methods.js';
-import { wireThread } from '../wire.js';
+import { wireApprovalPolicy, wireThread } from '../wire.js';
 
 /** A wire sandbox policy (as parsed by its schema) → the core's policy, defaults filled in. */
 export function sandboxPolicyFrom(p: Params<'turn/start'>['sandboxPolicy']): SandboxPolicy | null {
@@ -40,7 +40,7 @@ export function threadResponse(record: ThreadRecord, session: Session, includeTu
     model: s.model,
     modelProvider: s.modelProvider,
     cwd: s.cwd,
-    approvalPolicy: s.approvalPolicy,
+    approvalPolicy: wireApprovalPolicy(s.approvalPolicy),
     approvalsReviewer: 'user',
     sandbox: s.sandboxPolicy,
     reasoningEffort: s.reasoningEffort as Result<'thread/start'>['reasoningEffort'],

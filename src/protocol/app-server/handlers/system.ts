@@ -1,6 +1,7 @@
 import { configReadView } from '../../../config/config-view.js';
 import { listModels } from '../../../config/models.js';
 import type { HandlerDeps, HandlerGroup } from './types.js';
+import { wireApprovalPolicy } from '../wire.js';
 import { paginate, sandboxPolicyFrom } from './shared.js';
 import { initializeResult } from '../initialize-result.js';
 
@@ -34,7 +35,10 @@ export function systemHandlers(d: HandlerDeps): HandlerGroup<'initialize' | 'mod
       return paginate(all, p.cursor, p.limit);
     },
 
-    'config/read': () => configReadView(d.config),
+    'config/read': () => {
+      const view = configReadView(d.config);
+      return { ...view, config: { ...view.config, approval_policy: wireApprovalPolicy(d.config.approvalPolicy) } };
+    },
 
     // The sandbox modes are agentd's only permission profiles (built in: ids start with `:`).
     'permissionProfile/list': (p) => paginate(BUILT_IN_PROFILES, p.cursor, p.limit),

@@ -16,14 +16,16 @@ export const ReasoningEffort = wire('ReasoningEffort', z.string().min(1));
 
 export const ReasoningSummary = wire('ReasoningSummary', z.enum(['auto', 'concise', 'detailed', 'none']));
 
+/** When the agent asks before running a command, as the daemon reports it (the reference's spellings). */
+export const AskForApproval = wire('AskForApproval', z.enum(['untrusted', 'on-request', 'never']));
+
 /**
- * When the agent asks before running a command. `on-failure` is a legacy spelling the reference
- * no longer lists; we accept it on input and may echo it back.
+ * An approval policy in params: also the legacy `on-failure`, which the reference no longer lists
+ * and Codex reads as `on-request` (agentd treats both alike); it parses to `on-request`.
  */
-export const AskForApproval = wire(
-  'AskForApproval',
-  z.enum(['untrusted', 'on-failure', 'on-request', 'never']),
-);
+export const AskForApprovalParam = z
+  .enum(['untrusted', 'on-failure', 'on-request', 'never'])
+  .transform((p): z.output<typeof AskForApproval> => (p === 'on-failure' ? 'on-request' : p));
 
 /** The coarse sandbox mode used by `thread/start`-style overrides. */
 export const SandboxMode = wire('SandboxMode', z.enum(['read-only', 'workspace-write', 'danger-full-access']));

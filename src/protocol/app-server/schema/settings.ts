@@ -1,7 +1,7 @@
 /** `thread/settings/update` and `thread/settings/updated`: a thread's settings for its next turns. */
 import { z } from 'zod';
 import { wire } from './registry.js';
-import { AbsolutePathBuf, ApprovalsReviewer, AskForApproval, ReasoningEffort, ReasoningSummary, SandboxPolicy } from './common.js';
+import { AbsolutePathBuf, ApprovalsReviewer, AskForApproval, AskForApprovalParam, ReasoningEffort, ReasoningSummary, SandboxPolicy } from './common.js';
 
 export const ModeKind = wire(
   'ModeKind',
@@ -56,7 +56,7 @@ export const ThreadSettingsUpdateParams = wire(
     threadId: z.string(),
     /** Relative paths resolve against the thread's current cwd. */
     cwd: z.string().min(1).nullish(),
-    approvalPolicy: AskForApproval.nullish(),
+    approvalPolicy: AskForApprovalParam.nullish(),
     /** Only `user`: agentd has no automatic reviewer. */
     approvalsReviewer: z.literal('user').nullish(),
     sandboxPolicy: SandboxPolicy.nullish(),

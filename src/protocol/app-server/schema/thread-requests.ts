@@ -5,6 +5,7 @@ import {
   AbsolutePathBuf,
   ApprovalsReviewer,
   AskForApproval,
+  AskForApprovalParam,
   ReasoningEffort,
   SandboxMode,
   SandboxPolicy,
@@ -16,7 +17,7 @@ const threadOverrides = {
   model: z.string().nullish(),
   modelProvider: z.string().nullish(),
   cwd: z.string().nullish(),
-  approvalPolicy: AskForApproval.nullish(),
+  approvalPolicy: AskForApprovalParam.nullish(),
   sandbox: SandboxMode.nullish(),
   /** Extra config keys (dotted Codex keys, as with `-c key=value`). */
   config: z.record(z.string(), z.unknown()).nullish(),

@@ -1,7 +1,7 @@
 /** Params and results of `turn/start`, `turn/steer`, and `turn/interrupt`. */
 import { z } from 'zod';
 import { wire } from './registry.js';
-import { AskForApproval, ReasoningEffort, ReasoningSummary, SandboxPolicy, UserInput } from './common.js';
+import { AskForApprovalParam, ReasoningEffort, ReasoningSummary, SandboxPolicy, UserInput } from './common.js';
 import { Turn } from './thread.js';
 
 /** Starts a turn. The overrides stick: later turns of the thread keep them. */
@@ -11,7 +11,7 @@ export const TurnStartParams = wire(
     threadId: z.string(),
     input: z.array(UserInput),
     cwd: z.string().nullish(),
-    approvalPolicy: AskForApproval.nullish(),
+    approvalPolicy: AskForApprovalParam.nullish(),
     sandboxPolicy: SandboxPolicy.nullish(),
     model: z.string().nullish(),
     effort: ReasoningEffort.nullish(),
