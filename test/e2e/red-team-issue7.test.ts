@@ -1,0 +1,107 @@
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHarness, startTurn, turnCompleted, type Harness } from '../support/harness.js';
+import { DONE_TURN, execCall, notifs, openThread, outsideDir, rand, rmrf, runTurn } from '../support/tool-turns.js';
+
+// Attacks on the issue 7 features: per-thread config, settings updates, skills, gitInfo.
+
+let h: Harness;
+beforeAll(async () => {
+  h = await createHarness();
+});
+afterAll(async () => {
+  await h.cleanup();
+});
+
+describe('red team: issue 7 features', () => {
+  it('a running turn keeps its read-only sandbox when the thread is switched to danger-full-access mid-turn', async () => {
+    const t = await openThread(h, ['approval_policy="never"', 'sandbox_mode="read-only"']);
+    const out = outsideDir();
+    const go = join(h.workspace, `go-${rand()}`);
+    try {
+      h.mock.enqueue(
+        // The first command waits (reading only) until the test has changed the settings.
+        { output: [execCall(`while [ ! -e ${go} ]; do sleep 0.02; done; echo waited`, 'call_wait', { yield_time_ms: 20000 })] },
+        { output: [execCall(`touch ${join(out, 'same-turn')}`, 'call_same')] },
+        DONE_TURN,
+      );
+      const from = t.c.messages.length;
+      const turnId = await startTurn(t.c, t.threadId, 'wait, then write outside');
+      await t.c.waitForNotification('item/started', (p) => p.item.type === 'commandExecution' && p.turnId === turnId);
+      await t.c.request('thread/settings/update', { threadId: t.threadId, sandboxPolicy: { type: 'dangerFullAccess' } });
+      writeFileSync(go, '');
+      expect((await turnCompleted(t.c, turnId)).status).toBe('completed');
+      expect(existsSync(join(out, 'same-turn'))).toBe(false);
+      const items = notifs(t.c.messages.slice(from), 'item/completed').filter((m) => m.params.item.type === 'commandExecution');
+      expect(items.map((m) => m.params.item.aggregatedOutput).join('\n')).toMatch(/read-only file system/i);
+      // The next turn has the new sandbox: the same command now writes.
+      h.mock.enqueue({ output: [execCall(`touch ${join(out, 'next-turn')}`, 'call_next')] }, DONE_TURN);
+      await runTurn(h, t, 'write outside now');
+      expect(existsSync(join(out, 'next-turn'))).toBe(true);
+    } finally {
+      rmrf(out, go);
+      await t.c.close();
+    }
+  });
+
+  it('a model provider named after an Object.prototype member is unknown, in params and in params.config', async () => {
+    const c = await h.start();
+    for (const p of [
+      { modelProvider: 'toString' },
+      { modelProvider: '__proto__' },
+      { modelProvider: 'hasOwnProperty' },
+      { config: { model_provider: 'constructor' } },
+      { config: { model_provider: '__proto__' } },
+    ]) {
+      let err: { code: number; message: string } | null = null;
+      try {
+        await c.request('thread/start', { ephemeral: true, cwd: h.workspace, ...p });
+      } catch (e) {
+        err = (e as { error: { code: number; message: string } }).error;
+      }
+      expect(err, JSON.stringify(p)).not.toBeNull();
+      expect(err!.code).toBe(-32602);
+      expect(err!.message).toMatch(/unknown (model )?provider/);
+    }
+    // The daemon goes on.
+    const t = await c.request('thread/start', { ephemeral: true, cwd: h.workspace });
+    expect(t.thread.modelProvider).toBe('mock');
+    await c.close();
+  });
+
+  it('thread start and resume in a repository whose .git/config names programs run none of them', async () => {
+    const repo = join(h.workspace, `hostile-${rand()}`);
+    mkdirSync(repo);
+    execFileSync('git', ['init', '-q', repo]);
+    const marker = join(repo, 'PWNED');
+    const prog = join(repo, 'prog.sh');
+    writeFileSync(prog, `#!/bin/sh\necho "$0 $*" >> ${marker}\nsleep 30\n`);
+    chmodSync(prog, 0o755);
+    const cfg = [
+      ['core.fsmonitor', prog], ['core.hooksPath', join(repo, 'hooks')], ['core.sshCommand', prog], ['core.pager', prog],
+      ['core.editor', prog], ['core.askPass', prog], ['diff.external', prog], ['credential.helper', `!${prog}`],
+      ['gpg.program', prog], ['core.alternateRefsCommand', prog], ['alias.rev-parse', `!${prog}`], ['alias.remote', `!${prog}`],
+      ['remote.origin.url', `ext::${prog}`], ['hook.x.command', prog], ['hook.x.event', 'post-checkout'], ['core.untrackedCache', 'true'],
+    ];
+    for (const [k, v] of cfg) execFileSync('git', ['-C', repo, 'config', k!, v!]);
+    mkdirSync(join(repo, 'hooks'));
+    for (const hook of ['post-checkout', 'reference-transaction', 'post-index-change', 'pre-auto-gc']) {
+      writeFileSync(join(repo, 'hooks', hook), `#!/bin/sh\n${prog} hook\n`);
+      chmodSync(join(repo, 'hooks', hook), 0o755);
+    }
+    const c = await h.start();
+    try {
+      const started = Date.now();
+      const t = await c.request('thread/start', { cwd: repo });
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(t.thread.gitInfo).toEqual({ sha: null, branch: null, originUrl: `ext::${prog}` });
+      await c.request('thread/unsubscribe', { threadId: t.thread.id });
+      await c.request('thread/resume', { threadId: t.thread.id });
+      expect(existsSync(marker)).toBe(false);
+    } finally {
+      await c.close();
+    }
+  });
+});
