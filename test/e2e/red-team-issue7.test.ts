@@ -54,6 +54,51 @@ describe('red team: issue 7 features', () => {
     }
   });
 
+  it('a stored prefix rule approves only the plain command: shell syntax around or inside it is asked about', async () => {
+    mkdirSync(join(h.home, 'rules'), { recursive: true, mode: 0o700 });
+    writeFileSync(join(h.home, 'rules', 'default.rules'), 'prefix_rule(pattern=["touch"], decision="allow")\n', { mode: 0o600 });
+    const t = await openThread(h, ['approval_policy="untrusted"', 'sandbox_mode="workspace-write"']);
+    const asked: string[] = [];
+    t.c.onServerRequest((_method, params) => {
+      asked.push((params as { itemId: string }).itemId);
+      return { decision: 'decline' };
+    });
+    const victim = `victim-${rand()}.txt`;
+    writeFileSync(join(h.workspace, victim), 'keep me\n');
+    const ok = [`tab-${rand()}`, `cont-${rand()}`];
+    const attacks: [string, string][] = [
+      ['newline', `touch n-${rand()}\nrm -f ${victim}`],
+      ['comment', `touch c-${rand()} # ; rm -f ${victim}`],
+      ['env', `PATH=/nonexistent:$PATH touch e-${rand()}`],
+      ['assign', `BASH_ENV=${victim} touch a-${rand()}`],
+      ['exec', `exec rm -f ${victim}`],
+      ['heredoc', `touch h-${rand()} <<EOF\nx\nEOF\nrm -f ${victim}`],
+      ['procsub', `touch p-${rand()} <(rm -f ${victim})`],
+      ['ifs', `touch$IFS${victim}; rm$IFS-f$IFS${victim}`],
+      ['glob', `touch *; rm -f ${victim}`],
+      ['quoted', `touch "x;rm -f ${victim}"; rm -f ${victim}`],
+      ['background', `touch b-${rand()} & rm -f ${victim}`],
+      ['if', `if touch i-${rand()}; then rm -f ${victim}; fi`],
+      ['function', `touch() { rm -f ${victim}; }; touch x`],
+    ];
+    h.mock.enqueue(
+      {
+        output: [
+          execCall(`touch\t${ok[0]}`, 'ok-tab'),
+          execCall(`tou\\\nch ${ok[1]}`, 'ok-cont'),
+          ...attacks.map(([id, cmd]) => execCall(cmd, `atk-${id}`)),
+        ],
+      },
+      DONE_TURN,
+    );
+    const r = await runTurn(h, t);
+    expect(r.turn.status).toBe('completed');
+    expect(asked).toEqual(attacks.map(([id]) => `atk-${id}`));
+    expect(ok.map((f) => existsSync(join(h.workspace, f)))).toEqual([true, true]);
+    expect(existsSync(join(h.workspace, victim))).toBe(true);
+    await t.c.close();
+  });
+
   it('a model provider named after an Object.prototype member is unknown, in params and in params.config', async () => {
     const c = await h.start();
     for (const p of [
