@@ -48,9 +48,10 @@ export async function startAppServer(opts: AppServerOptions): Promise<void> {
   // One client per distinct provider settings: a thread whose own config defines or changes a
   // provider gets a client of its own; threads with the same settings share one.
   const modelClientFor = (id: string, own?: ProviderSettings): ModelClient => {
-    const settings = own ?? config.providers[id];
+    // Own keys only: a provider id such as `toString` or `__proto__` names no provider.
+    const shared = Object.hasOwn(config.providers, id) ? config.providers[id] : undefined;
+    const settings = own ?? shared;
     if (!settings) throw new Error(`unknown model provider: ${id}`);
-    const shared = config.providers[id];
     const same = settings === shared || (shared !== undefined && JSON.stringify(settings) === JSON.stringify(shared));
     const key = same ? `daemon\u0000${id}` : `thread\u0000${JSON.stringify(settings)}`;
     let c = clients.get(key);

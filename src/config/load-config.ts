@@ -69,7 +69,7 @@ export function buildConfig(raw: Record<string, unknown>, opts: BuildConfigOptio
 
   const providerId = effective.model_provider ?? 'openai';
   const { providers, sources } = resolveProviders(table.model_providers, env, table.openai_base_url);
-  if (!(providerId in providers)) {
+  if (!Object.hasOwn(providers, providerId)) {
     throw new ConfigError(
       `model_provider: unknown provider "${providerId}"; expected one of ${Object.keys(providers).join(', ')}`,
       'model_provider',

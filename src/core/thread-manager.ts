@@ -128,7 +128,7 @@ export class ThreadManager {
     const c = thread?.config ?? this.deps.config;
     const fromLayer = <T>(keys: string[], value: T): T | undefined => (keys.some((k) => thread?.keys.has(k)) ? value : undefined);
     const modelProvider = o.modelProvider ?? fromLayer(['model_provider'], c.modelProvider) ?? base?.modelProvider ?? c.modelProvider;
-    if (!c.providers[modelProvider]) throw new SessionError('invalid_input', `unknown model provider \`${modelProvider}\``);
+    if (!Object.hasOwn(c.providers, modelProvider)) throw new SessionError('invalid_input', `unknown model provider \`${modelProvider}\``);
     const cwd = o.cwd ? resolve(o.cwd) : (base?.cwd ?? process.cwd());
     const mode = o.sandboxMode ?? fromLayer(['sandbox_mode'], c.sandboxMode) ?? null;
     let sandboxPolicy: SandboxPolicy;
@@ -487,7 +487,7 @@ export class ThreadManager {
       ...restored,
       services: createSessionServices({
         // A thread with its own config gets its own providers, model info and command environment.
-        modelClientFor: (p) => (cfg ? this.deps.modelClientFor(p, cfg.providers[p]) : this.deps.modelClientFor(p)),
+        modelClientFor: (p) => (cfg && Object.hasOwn(cfg.providers, p) ? this.deps.modelClientFor(p, cfg.providers[p]) : this.deps.modelClientFor(p)),
         modelInfo: (m) => (cfg ? this.deps.modelInfo(m, cfg) : this.deps.modelInfo(m)),
         ...(cfg ? { commandEnv: commandEnvFor(cfg) } : {}),
         tools: this.deps.tools,

@@ -32,7 +32,25 @@ interface Line {
   tail: string;
 }
 
-const lineOf = (s: SkillMetadata): Line => ({ head: `- ${s.name}:`, description: s.description, tail: `(file: ${s.path})` });
+/**
+ * A skill's field as the list shows it. Names, descriptions and paths come from files and folder
+ * names anyone may have written (a cloned repository): `<`, `>` and `&` are escaped, so no field
+ * can close the `<skills_instructions>` block or open another, and control characters (a newline
+ * in a folder name) are shown as `\uXXXX`, so no field can start a line of its own.
+ */
+export function skillField(s: string): string {
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+const lineOf = (s: SkillMetadata): Line => ({
+  head: `- ${skillField(s.name)}:`,
+  description: skillField(s.description),
+  tail: `(file: ${skillField(s.path)})`,
+});
 const render = (l: Line, chars: number): string =>
   chars > 0 ? `${l.head} ${[...l.description].slice(0, chars).join('')} ${l.tail}` : `${l.head} ${l.tail}`;
 /** Cost of a line without description, newline included. */
