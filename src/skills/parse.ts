@@ -9,7 +9,10 @@ let yaml: typeof Yaml | null = null;
 
 /** Loads the YAML parser; `parseSkill` needs it loaded. */
 export async function loadYamlParser(): Promise<void> {
-  yaml ??= await import('yaml');
+  if (yaml) return;
+  // yaml is CommonJS: bundled, its exports may sit on the namespace's `default`.
+  const mod = (await import('yaml')) as typeof Yaml & { default?: typeof Yaml };
+  yaml = typeof mod.parseDocument === 'function' ? mod : (mod.default ?? mod);
 }
 import type { SkillMetadata, SkillScope } from './types.js';
 

@@ -184,7 +184,9 @@ describe('red team: issue 7 features', () => {
       const started = Date.now();
       const t = await c.request('thread/start', { cwd: repo });
       expect(Date.now() - started).toBeLessThan(10_000);
-      expect(t.thread.gitInfo).toEqual({ sha: null, branch: null, originUrl: `ext::${prog}` });
+      // No commit yet: no sha; the unborn branch is git's default for `init`.
+      const branch = execFileSync('git', ['-C', repo, 'symbolic-ref', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+      expect(t.thread.gitInfo).toEqual({ sha: null, branch, originUrl: `ext::${prog}` });
       await c.request('thread/unsubscribe', { threadId: t.thread.id });
       await c.request('thread/resume', { threadId: t.thread.id });
       expect(existsSync(marker)).toBe(false);
