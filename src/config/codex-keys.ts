@@ -11,10 +11,12 @@ import { z } from 'zod';
  */
 
 const anything = z.unknown();
+/** One optional opaque value, shared by every ignored key (schemas are immutable). */
+const ignored = anything.optional();
 
 /** A table whose keys are exactly `keys` (each value opaque); other keys warn. */
 function closedTable(keys: readonly string[]) {
-  return z.strictObject(Object.fromEntries(keys.map((k) => [k, anything.optional()])));
+  return z.strictObject(Object.fromEntries(keys.map((k) => [k, ignored])));
 }
 
 /** A table of named entries (`[projects."<path>"]`), each entry closed to `keys`. */
@@ -74,7 +76,7 @@ const ignoredSharedScalars = [
 
 /** Ignored keys of `[profiles.<name>]`. */
 export const ignoredProfileKeys = {
-  ...Object.fromEntries(ignoredSharedScalars.map((k) => [k, anything.optional()])),
+  ...Object.fromEntries(ignoredSharedScalars.map((k) => [k, ignored])),
   analytics: analytics.optional(),
   features: features.optional(),
   tools: tools.optional(),
@@ -123,7 +125,7 @@ const ignoredTopLevelScalars = [
 
 /** Ignored top-level keys, with the table structure Codex gives them. */
 export const ignoredTopLevelKeys = {
-  ...Object.fromEntries(ignoredTopLevelScalars.map((k) => [k, anything.optional()])),
+  ...Object.fromEntries(ignoredTopLevelScalars.map((k) => [k, ignored])),
   ...ignoredProfileKeys,
   agents: openTable.optional(),
   apps: openTable.optional(),
@@ -171,28 +173,28 @@ export const ignoredTopLevelKeys = {
 
 /** Ignored keys of `[model_providers.<id>]`. */
 export const ignoredProviderKeys = {
-  auth: anything.optional(),
-  aws: anything.optional(),
-  env_key_instructions: anything.optional(),
-  supports_websockets: anything.optional(),
-  websocket_connect_timeout_ms: anything.optional(),
+  auth: ignored,
+  aws: ignored,
+  env_key_instructions: ignored,
+  supports_websockets: ignored,
+  websocket_connect_timeout_ms: ignored,
 };
 
 /** Ignored keys of `[mcp_servers.<id>]` (the MCP servers' runtime reads the others). */
 export const ignoredMcpServerKeys = {
-  default_tools_approval_mode: anything.optional(),
-  env_vars: anything.optional(),
-  environment_id: anything.optional(),
-  name: anything.optional(),
-  oauth: anything.optional(),
-  oauth_resource: anything.optional(),
-  required: anything.optional(),
-  scopes: anything.optional(),
-  supports_parallel_tool_calls: anything.optional(),
-  tools: anything.optional(),
+  default_tools_approval_mode: ignored,
+  env_vars: ignored,
+  environment_id: ignored,
+  name: ignored,
+  oauth: ignored,
+  oauth_resource: ignored,
+  required: ignored,
+  scopes: ignored,
+  supports_parallel_tool_calls: ignored,
+  tools: ignored,
 };
 
 /** Ignored keys of `[shell_environment_policy]`. */
 export const ignoredShellEnvironmentPolicyKeys = {
-  experimental_use_profile: anything.optional(),
+  experimental_use_profile: ignored,
 };
