@@ -3,7 +3,7 @@ import type { GoalUpdate } from '../../../core/goal.js';
 import type { ThreadSettings } from '../../../core/settings.js';
 import type { Params } from '../schema/methods.js';
 import { wireGoal } from '../settings-wire.js';
-import { sandboxPolicyFrom } from './shared.js';
+import { settingsOverrides } from './shared.js';
 import type { HandlerDeps, HandlerGroup } from './types.js';
 
 /** The settings a `thread/settings/update` changes (absent: unchanged). */
@@ -16,13 +16,7 @@ function settingsPatch(p: Params<'thread/settings/update'>, current: ThreadSetti
     if (mode.settings.reasoning_effort !== undefined) out.reasoningEffort = mode.settings.reasoning_effort;
   }
   if (p.cwd) out.cwd = resolve(current.cwd, p.cwd);
-  if (p.approvalPolicy) out.approvalPolicy = p.approvalPolicy;
-  const sandbox = sandboxPolicyFrom(p.sandboxPolicy);
-  if (sandbox) out.sandboxPolicy = sandbox;
-  if (p.model) out.model = p.model;
-  if (p.effort) out.reasoningEffort = p.effort;
-  if (p.summary) out.reasoningSummary = p.summary;
-  return out;
+  return { ...out, ...settingsOverrides(p) };
 }
 
 /** The goal change of a `thread/goal/set` (absent: unchanged; a null budget removes it). */

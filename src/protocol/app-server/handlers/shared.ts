@@ -1,5 +1,6 @@
 import type { ThreadOverrides, ThreadRecord } from '../../../core/thread-manager.js';
 import type { Session } from '../../../core/session.js';
+import type { ThreadSettings } from '../../../core/settings.js';
 import type { SandboxPolicy } from '../../../core/settings.js';
 import type { Params, Result } from '../schema/methods.js';
 import { wireApprovalPolicy, wireThread } from '../wire.js';
@@ -16,6 +17,20 @@ export function sandboxPolicyFrom(p: Params<'turn/start'>['sandboxPolicy']): San
     excludeTmpdirEnvVar: !!p.excludeTmpdirEnvVar,
     excludeSlashTmp: !!p.excludeSlashTmp,
   };
+}
+
+/** The settings fields `turn/start` and `thread/settings/update` share (absent: unchanged). */
+export function settingsOverrides(
+  p: Pick<Params<'turn/start'>, 'approvalPolicy' | 'sandboxPolicy' | 'model' | 'effort' | 'summary'>,
+): Partial<ThreadSettings> {
+  const out: Partial<ThreadSettings> = {};
+  if (p.approvalPolicy) out.approvalPolicy = p.approvalPolicy;
+  const sandbox = sandboxPolicyFrom(p.sandboxPolicy);
+  if (sandbox) out.sandboxPolicy = sandbox;
+  if (p.model) out.model = p.model;
+  if (p.effort) out.reasoningEffort = p.effort;
+  if (p.summary) out.reasoningSummary = p.summary;
+  return out;
 }
 
 /** The overrides of thread/start, resume and fork. */

@@ -1,19 +1,13 @@
 import type { ThreadSettings } from '../../../core/settings.js';
 import type { Params } from '../schema/methods.js';
 import type { HandlerDeps, HandlerGroup } from './types.js';
-import { sandboxPolicyFrom } from './shared.js';
+import { settingsOverrides } from './shared.js';
 import { wireTurn } from '../wire.js';
 
 /** The per-turn overrides of `turn/start` (they stick for later turns). */
 function turnOverrides(p: Params<'turn/start'>): Partial<ThreadSettings> {
-  const out: Partial<ThreadSettings> = {};
+  const out = settingsOverrides(p);
   if (p.cwd) out.cwd = p.cwd;
-  if (p.approvalPolicy) out.approvalPolicy = p.approvalPolicy;
-  const sandbox = sandboxPolicyFrom(p.sandboxPolicy);
-  if (sandbox) out.sandboxPolicy = sandbox;
-  if (p.model) out.model = p.model;
-  if (p.effort) out.reasoningEffort = p.effort;
-  if (p.summary) out.reasoningSummary = p.summary;
   return out;
 }
 
