@@ -485,6 +485,16 @@ async function main() {
     return `sessionId=${S2}`;
   });
 
+  await step('session/new with an MCP server (passed on in thread/start config; servers start with the MCP issue)', async () => {
+    const server = { name: 'e2e-hello', command: '/bin/true', args: [], env: [] };
+    const r = await withTimeout(A.agent.request('session/new', { cwd: WS, mcpServers: [server] }));
+    assert(typeof r.sessionId === 'string', 'no sessionId');
+    const ts = traceLines().filter((l) => l.dir === 'c2s' && l.msg.method === 'thread/start').at(-1);
+    const servers = ts?.msg.params?.config?.mcp_servers ?? {};
+    assert(servers['e2e-hello'], `thread/start config lacks the server: ${JSON.stringify(ts?.msg.params?.config ?? {}).slice(0, 300)}`);
+    return `sessionId=${r.sessionId}`;
+  });
+
   await step('session/set_mode workspace-write (approvals go to the user, not auto_review)', async () => {
     await withTimeout(A.agent.request('session/set_mode', { sessionId: S1, modeId: 'workspace-write' }));
   });
