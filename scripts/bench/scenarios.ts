@@ -32,6 +32,7 @@ export interface Plan {
   manyThreads: number;
   shellRuns: number;
   patchRuns: number;
+  historyRuns: number;
 }
 
 export const STREAM_DELTAS = 20_000;

@@ -1,0 +1,108 @@
+/**
+ * Long histories: resuming a thread of 10,000 items, the first page of `thread/list` over 10,000
+ * threads, and (when the daemon serves it) a page of `thread/items/list` from the end of that
+ * thread. The threads are written with the daemon's own store code (as if turns had run), so the
+ * figures measure reading them back, not producing them.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { DaemonClient } from '../../src/client/daemon-client.js';
+import type { TurnItem } from '../../src/core/items.js';
+import type { HistoryItem } from '../../src/model/types.js';
+import { ThreadStore } from '../../src/store/thread-store.js';
+import type { RolloutLine } from '../../src/store/types.js';
+import { uuidv7 } from '../../src/util/ids.js';
+import { silentLogger } from '../../src/util/logger.js';
+import { spawnDaemon, stopDaemon, timedInitialize, type DaemonEnv } from './daemon.js';
+import { metric } from './stats.js';
+import type { Results } from './scenarios.js';
+
+/** A rollout line without its timestamp (distributed over the union, so each kind keeps its fields). */
+type LineBody = RolloutLine extends infer L ? (L extends unknown ? Omit<L, 'ts'> : never) : never;
+
+/** Items per turn in the long thread: a user message and nine agent messages. */
+const ITEMS_PER_TURN = 10;
+
+/** Writes one thread of `items` items (turns of ten) into `home`; returns its id. */
+function seedLongThread(store: ThreadStore, cwd: string, items: number): string {
+  const now = Date.now();
+  const id = uuidv7(now);
+  const secs = Math.floor(now / 1000);
+  const rec = store.create({ id, createdAt: secs, cwd, model: 'gpt-5-codex', modelProvider: 'mock', forkedFromId: null, cliVersion: 'bench', source: 'appServer' });
+  const line = (l: LineBody) => rec.append({ ts: now, ...l } as RolloutLine);
+  for (let t = 0; t < items / ITEMS_PER_TURN; t++) {
+    const turnId = `turn-${t}`;
+    line({ type: 'turn_started', turnId, settings: {} });
+    const userText = `request ${t}: please look at module ${t} and explain what it does`;
+    const user: HistoryItem = { type: 'message', role: 'user', content: [{ type: 'input_text', text: userText }] };
+    line({ type: 'response_item', turnId, item: user });
+    const userItem: TurnItem = { type: 'userMessage', id: `u-${t}`, content: [{ type: 'text', text: userText }] };
+    line({ type: 'item_completed', turnId, item: userItem });
+    for (let i = 1; i < ITEMS_PER_TURN; i++) {
+      const text = `Part ${i} of the answer to request ${t}: the module reads its input, checks it and writes a report.`;
+      const msg: HistoryItem = { type: 'message', role: 'assistant', content: [{ type: 'output_text', text }] };
+      line({ type: 'response_item', turnId, item: msg });
+      line({ type: 'item_completed', turnId, item: { type: 'agentMessage', id: `a-${t}-${i}`, text } });
+    }
+    line({ type: 'turn_completed', turn: { turnId, status: 'completed', startedAt: secs, completedAt: secs, durationMs: 5 } });
+  }
+  rec.close();
+  return id;
+}
+
+/** Times one request. */
+async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }> {
+  const s = performance.now();
+  const value = await fn();
+  return { value, ms: performance.now() - s };
+}
+
+export async function longHistory(env: DaemonEnv, root: string, r: Results, runs: number): Promise<void> {
+  const home = join(root, 'long-home');
+  mkdirSync(home, { recursive: true });
+  const store = ThreadStore.open(home, silentLogger());
+  const longId = seedLongThread(store, env.cwd, 10_000);
+  // 9,999 more threads with one turn each: the list pages over 10,000.
+  for (let i = 1; i < 10_000; i++) seedLongThread(store, env.cwd, ITEMS_PER_TURN);
+  store.close();
+
+  let client: DaemonClient | null = null;
+  try {
+    client = (await timedInitialize(() => spawnDaemon({ ...env, home }))).client;
+    const c = client;
+    const resumes: number[] = [];
+    const lists: number[] = [];
+    const pages: number[] = [];
+    let itemsListServed = true;
+    for (let i = 0; i < runs + 2; i++) {
+      // Unsubscribing the only subscriber unloads the thread: each resume reads it from disk.
+      const resumed = await timed(() => c.request('thread/resume', { threadId: longId }));
+      const turns = (resumed.value as { thread: { turns: unknown[] } }).thread.turns.length;
+      if (turns !== 1000) throw new Error(`long thread resumed with ${turns} turns, not 1000`);
+      await c.request('thread/unsubscribe', { threadId: longId });
+      const listed = await timed(() => c.request('thread/list', { limit: 25 }));
+      const page = (listed.value as { data: unknown[]; nextCursor: string | null });
+      if (page.data.length !== 25 || !page.nextCursor) throw new Error('thread/list: no full first page');
+      if (itemsListServed) {
+        try {
+          const items = await timed(() => c.request('thread/items/list', { threadId: longId, limit: 100, sortDirection: 'desc' }));
+          const got = (items.value as { data: unknown[] }).data.length;
+          if (got !== 100) throw new Error(`thread/items/list gave ${got} items, not 100`);
+          if (i >= 2) pages.push(items.ms);
+        } catch (err) {
+          if ((err as { error?: { code?: number } }).error?.code !== -32601) throw err;
+          itemsListServed = false;
+        }
+      }
+      if (i < 2) continue;
+      resumes.push(resumed.ms);
+      lists.push(listed.ms);
+    }
+    r.resume_10k_items = metric(resumes, 'ms', 100, 'thread/resume of a 10,000-item thread (1,000 turns), read from disk each time');
+    r.thread_list_10k = metric(lists, 'ms', 20, 'thread/list first page (25) over 10,000 threads');
+    if (pages.length > 0) r.items_page_10k = metric(pages, 'ms', 10, 'thread/items/list, 100 items from the end of the 10,000-item thread');
+  } finally {
+    if (client) await stopDaemon(client);
+  }
+}
