@@ -25,7 +25,7 @@ type LineBody = RolloutLine extends infer L ? (L extends unknown ? Omit<L, 'ts'>
 const ITEMS_PER_TURN = 10;
 
 /** Writes one thread of `items` items (turns of ten) into `home`; returns its id. */
-function seedLongThread(store: ThreadStore, cwd: string, items: number): string {
+export function seedLongThread(store: ThreadStore, cwd: string, items: number): string {
   const now = Date.now();
   const id = uuidv7(now);
   const secs = Math.floor(now / 1000);
