@@ -60,6 +60,8 @@ export type SessionEvent =
   | { type: 'plan_updated'; turnId: string; explanation: string | null; plan: PlanStep[] }
   | { type: 'diff_updated'; turnId: string; diff: string }
   | { type: 'token_usage'; turnId: string; usage: ThreadTokenUsage }
+  /** The turn replaced the history with its compacted form (after its `contextCompaction` item completed). */
+  | { type: 'context_compacted'; turnId: string }
   | { type: 'rate_limits'; snapshot: RateLimitSnapshot }
   | { type: 'error'; turnId: string; error: TurnError; willRetry: boolean }
   | { type: 'warning'; turnId: string | null; message: string }

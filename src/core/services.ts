@@ -25,6 +25,8 @@ export type MetaUpdater = (patch: Partial<Pick<ThreadMeta, 'name' | 'preview' | 
 export interface SessionServices {
   modelClientFor(providerId: string): ModelClient;
   modelInfo(model: string): ModelInfo;
+  /** The configured `model_auto_compact_token_limit` (absent or null: 90% of the model's window). */
+  autoCompactTokenLimit?: () => number | null;
   tools: ToolRegistry;
   recorder: RolloutSink | null;
   updateMeta: MetaUpdater | null;

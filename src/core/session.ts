@@ -1,6 +1,7 @@
 import { Mutex } from 'async-mutex';
 import type { HistoryItem } from '../model/types.js';
 import type { RolloutLine } from '../store/types.js';
+import { CompactTask } from '../tasks/compact.js';
 import { RegularTurnTask } from '../tasks/regular-turn.js';
 import type { Task } from '../tasks/task.js';
 import type { ApprovalDecision } from '../tools/types.js';
@@ -145,6 +146,15 @@ export class Session {
       active.launch(new TurnRunner(this.host, active, task ?? new RegularTurnTask(), input, settings, view));
       return { ...view.info };
     });
+  }
+
+  /**
+   * Starts a turn that compacts the history (answers at once; the turn reports a
+   * `contextCompaction` item). Refused with `turn_in_progress` while any turn runs, and a turn
+   * started while the compaction runs is refused the same way.
+   */
+  compact(): Promise<TurnInfo> {
+    return this.submit([], {}, new CompactTask());
   }
 
   /**

@@ -489,6 +489,7 @@ export class ThreadManager {
         // A thread with its own config gets its own providers, model info and command environment.
         modelClientFor: (p) => (cfg && Object.hasOwn(cfg.providers, p) ? this.deps.modelClientFor(p, cfg.providers[p]) : this.deps.modelClientFor(p)),
         modelInfo: (m) => (cfg ? this.deps.modelInfo(m, cfg) : this.deps.modelInfo(m)),
+        autoCompactTokenLimit: () => (cfg ?? this.deps.config).modelAutoCompactTokenLimit,
         ...(cfg ? { commandEnv: commandEnvFor(cfg) } : {}),
         tools: this.deps.tools,
         recorder,

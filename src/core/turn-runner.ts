@@ -232,6 +232,17 @@ export class TurnRunner implements TurnRunnerHandle {
       },
       toolContext: () => (this.toolCtx ??= this.toolContext()),
       abortTurn: () => active.abort(),
+      autoCompactTokenLimit: autoCompactLimit(host.services.autoCompactTokenLimit?.() ?? null, host.services.modelInfo(settings.model).contextWindow),
+      tokenUsage: () => host.state.tokenUsage(),
+      replaceHistory: (items) => {
+        this.persist({ type: 'compacted', turnId, replacementHistory: items });
+        host.state.replaceHistory(items);
+      },
+      setContextTokens: (tokens) => {
+        const usage = host.state.setContextTokens(tokens, host.services.modelInfo(settings.model).contextWindow);
+        this.persist({ type: 'token_usage', ...usage });
+        host.emit({ type: 'token_usage', turnId, usage });
+      },
     };
   }
 
@@ -300,6 +311,11 @@ export class TurnRunner implements TurnRunnerHandle {
     this.view.items.push(copy);
     this.host.emit({ type: 'item_completed', turnId: this.active.turnId, item: copy });
   }
+}
+
+/** The configured auto-compact limit, else 90% of the context window. */
+export function autoCompactLimit(configured: number | null, contextWindow: number): number {
+  return configured ?? Math.floor((contextWindow * 9) / 10);
 }
 
 function secs(ms: number): number {

@@ -1,5 +1,7 @@
 import type { TurnItem, UserInput } from '../core/items.js';
+import { ModelError } from '../model/types.js';
 import type { HistoryItem, ModelEvent, ModelRequest } from '../model/types.js';
+import { aboveAutoCompactLimit, compactHistory } from './compact.js';
 import { newId } from '../util/ids.js';
 import { contextMessages, DEFAULT_BASE_INSTRUCTIONS, goalContext } from './prompt.js';
 import type { Task, TurnContext } from './task.js';
@@ -12,12 +14,20 @@ const MAX_SAMPLING_REQUESTS = 200;
 /**
  * A regular turn: record the user's input, then sample the model until it answers without tool
  * calls and no steered input is waiting.
+ *
+ * Auto-compaction, on the usage the model reports: when the previous turn ended at or above the
+ * limit, the history is compacted before this turn's input is recorded; when a response that
+ * needs a follow-up (tool calls) reaches the limit, the history is compacted after the tools ran
+ * and before the follow-up request. A response right after such a compaction that is still at
+ * the limit fails the turn instead of compacting again.
  */
 export class RegularTurnTask implements Task {
   readonly kind = 'regular' as const;
 
   async run(ctx: TurnContext, input: UserInput[]): Promise<void> {
+    if (aboveAutoCompactLimit(ctx)) await compactHistory(ctx);
     await recordUserInput(ctx, input);
+    let justCompacted = false;
     for (let i = 0; i < MAX_SAMPLING_REQUESTS; i++) {
       for (const steered of ctx.turnState.takePendingInput()) await recordUserInput(ctx, steered);
       const calls = await sample(ctx);
@@ -25,6 +35,18 @@ export class RegularTurnTask implements Task {
         // Every call in history must be answered, even when the turn was interrupted meanwhile.
         await runToolCalls(ctx, calls);
         if (ctx.signal.aborted) return;
+        if (aboveAutoCompactLimit(ctx)) {
+          if (justCompacted) {
+            throw new ModelError(
+              'context_window_exceeded',
+              `the conversation is still above the auto-compact limit (${ctx.autoCompactTokenLimit} tokens) right after a compaction; stopping instead of compacting again`,
+            );
+          }
+          await compactHistory(ctx);
+          justCompacted = true;
+        } else {
+          justCompacted = false;
+        }
         continue;
       }
       if (ctx.signal.aborted) return;

@@ -1,5 +1,5 @@
 import type { ModelInfo } from '../config/types.js';
-import type { SessionEvent } from '../core/events.js';
+import type { SessionEvent, ThreadTokenUsage } from '../core/events.js';
 import type { ThreadGoal } from '../core/goal.js';
 import type { TurnItem, UserInput } from '../core/items.js';
 import type { ThreadSettings } from '../core/settings.js';
@@ -47,6 +47,14 @@ export interface TurnContext {
   toolContext(): ToolContext;
   /** Aborts the turn (used when the user answers `cancel`). */
   abortTurn(): void;
+  /** The reported usage at which the history is compacted (`model_auto_compact_token_limit`, else 90% of the window). */
+  readonly autoCompactTokenLimit: number;
+  /** The thread's token usage so far (last response and running total), or null. */
+  tokenUsage(): ThreadTokenUsage | null;
+  /** Replaces the model history (compaction); persisted as a `compacted` line before it applies. */
+  replaceHistory(items: HistoryItem[]): void;
+  /** Records that the context now holds about `tokens` tokens (after a compaction), and reports it. */
+  setContextTokens(tokens: number): void;
 }
 
 /** The contract every task (regular turn, compaction, review) shares. */

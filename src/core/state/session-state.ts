@@ -65,6 +65,16 @@ export class SessionState {
     return this.usage;
   }
 
+  /**
+   * After a compaction: the context now holds about `tokens` tokens. `last` becomes that estimate
+   * (so the auto-compact check sees the new size); the running total is unchanged.
+   */
+  setContextTokens(tokens: number, contextWindow: number | null): ThreadTokenUsage {
+    const last: TokenUsage = { ...zeroUsage(), inputTokens: tokens, totalTokens: tokens };
+    this.usage = { total: this.usage?.total ?? zeroUsage(), last, modelContextWindow: contextWindow };
+    return this.usage;
+  }
+
   tokenUsage(): ThreadTokenUsage | null {
     return this.usage;
   }

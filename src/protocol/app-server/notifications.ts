@@ -52,6 +52,9 @@ export function toNotification(threadId: string, e: SessionEvent, nowMs: number)
       return { method: 'turn/plan/updated', params: { threadId, turnId: e.turnId, explanation: e.explanation, plan: e.plan } };
     case 'diff_updated':
       return { method: 'turn/diff/updated', params: { threadId, turnId: e.turnId, diff: e.diff } };
+    case 'context_compacted':
+      // Deprecated on the reference wire (the contextCompaction item says the same), still sent.
+      return { method: 'thread/compacted', params: { threadId, turnId: e.turnId } };
     case 'token_usage':
       return { method: 'thread/tokenUsage/updated', params: { threadId, turnId: e.turnId, tokenUsage: e.usage } };
     case 'rate_limits':

@@ -1,6 +1,7 @@
 import { settingsHandlers } from './settings.js';
 import { skillsHandlers } from './skills.js';
 import { accountHandlers } from './account.js';
+import { compactHandlers } from './compact.js';
 import { mcpHandlers } from './mcp.js';
 import { systemHandlers } from './system.js';
 import { terminalHandlers } from './terminals.js';
@@ -19,6 +20,7 @@ export function createHandlers(d: HandlerDeps): HandlerTable {
     ...systemHandlers(d),
     ...threadHandlers(d),
     ...turnHandlers(d),
+    ...compactHandlers(d),
     ...terminalHandlers(d),
     ...settingsHandlers(d),
     ...skillsHandlers(d),

@@ -98,6 +98,7 @@ import {
   SkillsListParams,
   SkillsListResponse,
 } from './skills.js';
+import { ThreadCompactStartParams, ThreadCompactStartResponse } from './compact.js';
 import {
   TurnInterruptParams,
   TurnInterruptResponse,
@@ -125,6 +126,7 @@ export const clientRequests = {
   'thread/goal/set': { params: ThreadGoalSetParams, result: ThreadGoalSetResponse },
   'thread/goal/get': { params: ThreadGoalGetParams, result: ThreadGoalGetResponse },
   'thread/goal/clear': { params: ThreadGoalClearParams, result: ThreadGoalClearResponse },
+  'thread/compact/start': { params: ThreadCompactStartParams, result: ThreadCompactStartResponse },
   'turn/start': { params: TurnStartParams, result: TurnStartResponse },
   'turn/steer': { params: TurnSteerParams, result: TurnSteerResponse },
   'turn/interrupt': { params: TurnInterruptParams, result: TurnInterruptResponse },
