@@ -143,6 +143,32 @@ describe('review/start', () => {
     await t.c.close();
   });
 
+  it('asks under the thread approval policy, but even an accepted command stays read-only', async () => {
+    const t = await openThread(h, ['approval_policy="untrusted"', 'sandbox_mode="workspace-write"']);
+    const asked: any[] = [];
+    t.c.onServerRequest((method, params) => {
+      asked.push({ method, params });
+      return { decision: 'acceptForSession' };
+    });
+    const before = repoState(h.workspace);
+    h.mock.enqueue(
+      { output: [execCall('touch approved-but-readonly.txt', 'u-touch'), execCall('git status --short', 'u-status')] },
+      { output: [execCall('touch again.txt', 'u-esc', { sandbox_permissions: 'require_escalated', justification: 'please' })] },
+      { output: [{ type: 'text', text: 'No findings.' }] },
+    );
+    const review = await runReview(t, { type: 'uncommittedChanges' });
+    expect(review.turn.status).toBe('completed');
+    // The untrusted policy asked about the unknown command (to run it in the read-only sandbox) only.
+    expect(asked.map((a) => a.params.command)).toEqual([expect.stringContaining('touch approved-but-readonly.txt')]);
+    expect(toolOutputs(review.requests[1]!).get('u-touch')!.output).not.toMatch(/Process exited with code 0\b/);
+    expect(toolOutputs(review.requests[1]!).get('u-status')!.output).toContain('calc.js');
+    expect(toolOutputs(review.requests[2]!).get('u-esc')!.output).toContain('read-only');
+    expect(existsSync(join(h.workspace, 'approved-but-readonly.txt'))).toBe(false);
+    expect(existsSync(join(h.workspace, 'again.txt'))).toBe(false);
+    expect(repoState(h.workspace)).toBe(before);
+    await t.c.close();
+  });
+
   it('builds the prompt of each target kind and passes a plain-text answer through', async () => {
     const t = await openThread(h, ['approval_policy="never"', 'sandbox_mode="workspace-write"']);
     const cases: [Record<string, unknown>, string[], string][] = [
@@ -185,6 +211,26 @@ describe('review/start', () => {
     const next = await runTurn(h, t, 'next');
     expect(allText(next.requests[0]!)).toContain('The review was interrupted');
     await t.c.close();
+  });
+
+  it('survives a restart: thread/read shows the review items and the next turn of the resumed thread sees the findings', async () => {
+    const c1 = await h.start(['approval_policy="never"', 'sandbox_mode="workspace-write"']);
+    const t = await c1.request('thread/start', { cwd: h.workspace });
+    const threadId = t.thread.id as string;
+    h.mock.enqueue({ output: [{ type: 'text', text: FINDINGS }] });
+    const review = await runReview({ c: c1, threadId }, { type: 'commit', sha: 'HEAD' });
+    expect(review.turn.status).toBe('completed');
+    expect(await c1.kill('SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
+
+    const c2 = await h.start();
+    const resumed = await c2.request('thread/resume', { threadId });
+    const items = resumed.thread.turns.at(-1).items.map((i: any) => i.type);
+    expect(items).toEqual(['enteredReviewMode', 'exitedReviewMode']);
+    expect(resumed.thread.turns.at(-1).items[1].review).toContain('[P1] add() subtracts');
+    h.mock.enqueue(DONE_TURN);
+    const next = await runTurn(h, { c: c2, threadId }, 'fix it');
+    expect(allText(next.requests[0]!)).toContain('[P1] add() subtracts');
+    await c2.close();
   });
 
   it('rejects bad targets and deliveries with -32602 naming the field', async () => {
