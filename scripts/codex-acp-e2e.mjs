@@ -116,6 +116,26 @@ function responder(req) {
   const done = toolOutputsSinceUser(req);
   const usage = { inputTokens: 1000, cachedInputTokens: 100, outputTokens: 50, reasoningOutputTokens: 0, totalTokens: 1050 };
   const say = (t) => ({ usage, output: [{ type: 'text', text: t, chunks: 3 }] });
+  // A review (agentd's review instructions): look at the changes with git, then answer the JSON asked for.
+  if (String(req.body?.instructions ?? '').includes('You are reviewing a code change')) {
+    if (done === 0) {
+      return { usage, output: [{ type: 'function_call', name: 'exec_command', callId: `call_review_${++callSeq}`, arguments: { cmd: 'git status --short && git log --oneline -3' } }] };
+    }
+    const findings = {
+      findings: [
+        {
+          title: '[P2] hello.txt lost its trailing greeting',
+          body: 'The edit drops the second line of hello.txt; callers that read it expect two lines.',
+          confidence_score: 0.7,
+          priority: 2,
+          code_location: { absolute_file_path: join(WS, 'hello.txt'), line_range: { start: 1, end: 2 } },
+        },
+      ],
+      overall_correctness: 'patch is correct',
+      overall_explanation: 'The change is small and mostly right.',
+    };
+    return say(JSON.stringify(findings));
+  }
   if (text.includes('e2e:run ls')) {
     if (done > 0) return say('The listing is above.');
     return {
@@ -601,7 +621,7 @@ async function main() {
     assert(res.stopReason === 'end_turn' && text.includes('Hello!'), `stopReason ${res.stopReason} text ${JSON.stringify(text)}`);
   });
 
-  // Slash commands (the ones codex-acp advertises). /review* are expected to fail for now.
+  // Slash commands (the ones codex-acp advertises).
   const cmds = [
     ['/status', {}],
     ['/mcp', {}],
@@ -615,9 +635,9 @@ async function main() {
     ['/goal clear', {}],
     ['/rename E2E session', {}],
     ['/compact', {}],
-    ['/review', { expectFail: true }],
-    ['/review-branch main', { expectFail: true }],
-    ['/review-commit HEAD', { expectFail: true }],
+    ['/review', {}],
+    ['/review-branch main', {}],
+    ['/review-commit HEAD', {}],
   ];
   for (const [cmd, opts, note] of cmds) {
     const name = cmd.slice(1).split(' ')[0];

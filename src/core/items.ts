@@ -43,7 +43,10 @@ export type TurnItem =
     }
   | { type: 'fileChange'; id: string; changes: FileUpdateChange[]; status: ItemStatus }
   | { type: 'imageView'; id: string; path: string }
-  | { type: 'contextCompaction'; id: string };
+  | { type: 'contextCompaction'; id: string }
+  /** A review started (`review`: what is reviewed) or ended (`review`: the findings as text). */
+  | { type: 'enteredReviewMode'; id: string; review: string }
+  | { type: 'exitedReviewMode'; id: string; review: string };
 
 export interface PlanStep {
   step: string;

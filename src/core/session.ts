@@ -3,6 +3,7 @@ import type { HistoryItem } from '../model/types.js';
 import type { RolloutLine } from '../store/types.js';
 import { CompactTask } from '../tasks/compact.js';
 import { RegularTurnTask } from '../tasks/regular-turn.js';
+import { ReviewTask, type ReviewTarget } from '../tasks/review.js';
 import type { Task } from '../tasks/task.js';
 import type { ApprovalDecision } from '../tools/types.js';
 import { newId } from '../util/ids.js';
@@ -158,6 +159,14 @@ export class Session {
   }
 
   /**
+   * Starts a review of `target` as a turn of this thread (inline): read-only, its outcome added to
+   * the history. Refused with `turn_in_progress` while a turn runs, like any turn.
+   */
+  review(target: ReviewTarget): Promise<TurnInfo> {
+    return this.submit([], {}, new ReviewTask(target));
+  }
+
+  /**
    * Changes the thread's settings for the turns that start after this call; a running turn keeps
    * the settings it started with. The new settings are persisted (a `settings` line) before they
    * are reported; a failed write changes nothing and throws `storage_error`.
@@ -275,6 +284,8 @@ export class Session {
     }
     if (input.length === 0) throw new SessionError('invalid_input', 'input must not be empty');
     if (active.isClosing()) throw new SessionError('turn_not_active', `turn ${active.turnId} is finishing`);
+    // A review works only on its target; input for the thread waits for the next turn.
+    if (active.kind === 'review') throw new SessionError('invalid_input', `turn ${active.turnId} is a review and cannot be steered`);
     active.state.pushPendingInput(input);
     return active.turnId;
   }

@@ -86,7 +86,7 @@ const newAttempt = (): Attempt => ({ live: new Map(), done: [], calls: [] });
  * when it completes; of an attempt abandoned for a retry, only what the client saw completed
  * (messages, reasoning) is kept, so the model's next request shows what the user was shown.
  */
-async function sample(ctx: TurnContext): Promise<HistoryItem[]> {
+export async function sample(ctx: TurnContext): Promise<HistoryItem[]> {
   const { settings } = ctx;
   const request: ModelRequest = {
     model: settings.model,

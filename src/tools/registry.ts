@@ -24,6 +24,12 @@ export class ToolRegistry {
     }
   }
 
+  /** A registry offering and dispatching only the named tools (the others are unknown to it). */
+  only(names: readonly string[]): ToolRegistry {
+    const keep = new Set(names);
+    return new ToolRegistry(this.entries.filter((e) => keep.has(e.handler.name)));
+  }
+
   /** The specs to offer a model of the given tool style. */
   specs(style: 'codex' | 'classic'): ToolSpec[] {
     const out: ToolSpec[] = [];

@@ -120,6 +120,11 @@ export interface ToolContext {
   processes: ProcessSessionManager;
   /** Back-pressure from the client connection: wait on it instead of buffering output. */
   flow: OutputFlow;
+  /**
+   * Commands never run outside `sandboxPolicy` (a review): requests to escalate, a sandbox that
+   * cannot start and retries after a denial are refused instead of asked about.
+   */
+  sandboxOnly?: boolean;
   /** The environment of the thread's commands when its own config sets one (else the runtime's). */
   commandEnv?: () => NodeJS.ProcessEnv;
 }

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
-/** Steps that need later work (review). */
-const EXPECTED_TO_FAIL = new Set(['command /review', 'command /review-branch main', 'command /review-commit HEAD']);
+/** Steps that need later work: none left. */
+const EXPECTED_TO_FAIL = new Set<string>();
 
 const out = mkdtempSync(join(tmpdir(), 'agentd-codex-acp-'));
 let child: ChildProcess | null = null;

@@ -65,6 +65,8 @@ export interface ShellRuntimeOptions {
 
 /** Message to the model when the user declines a command. */
 export const DECLINED_MESSAGE = 'exec command rejected by user';
+/** Why a command that would run outside the sandbox is refused in a sandbox-only context (a review). */
+export const SANDBOX_ONLY_MESSAGE = 'refused: this turn is read-only (a review); commands run only inside the read-only sandbox and cannot be escalated';
 /** The question of the retry: its own request, which says it runs without the sandbox. */
 export const RETRY_REASON = 'command failed in the sandbox; retry without the sandbox?';
 const FULL_ACCESS: SandboxPolicy = { type: 'dangerFullAccess' };
@@ -130,7 +132,7 @@ export class ShellRuntime {
   ): Promise<CommandOutcome<R>> {
 
     const probe = policyNeedsSandbox(ctx.sandboxPolicy) ? await this.probe() : { available: true };
-    const decision = decideCommandApproval({
+    let decision = decideCommandApproval({
       argv: req.argv,
       approvalPolicy: ctx.approvalPolicy,
       sandboxPolicy: ctx.sandboxPolicy,
@@ -139,6 +141,11 @@ export class ShellRuntime {
       escalationRequested: req.escalationRequested,
       ...(req.justification !== undefined ? { justification: req.justification } : {}),
     });
+
+    // A context confined to its sandbox (a review) refuses anything that would run outside it.
+    if (ctx.sandboxOnly && (decision.action === 'run-unsandboxed' || (decision.action === 'ask' && decision.onAccept === 'unsandboxed'))) {
+      decision = { action: 'reject', reason: SANDBOX_ONLY_MESSAGE };
+    }
 
     let sandboxed: boolean;
     switch (decision.action) {
@@ -210,6 +217,7 @@ export class ShellRuntime {
       !result.timedOut &&
       !result.aborted &&
       !ctx.signal.aborted &&
+      !ctx.sandboxOnly &&
       isLikelySandboxDenial(result.exitCode, result.output) &&
       decideRetryAfterDenial(ctx.approvalPolicy) === 'ask'
     ) {

@@ -7,6 +7,7 @@ import { systemHandlers } from './system.js';
 import { terminalHandlers } from './terminals.js';
 import { threadHandlers } from './threads.js';
 import { turnHandlers } from './turns.js';
+import { reviewHandlers } from './review.js';
 import type { HandlerDeps, HandlerTable } from './types.js';
 
 export type { Handler, HandlerDeps, HandlerGroup, HandlerTable } from './types.js';
@@ -21,6 +22,7 @@ export function createHandlers(d: HandlerDeps): HandlerTable {
     ...threadHandlers(d),
     ...turnHandlers(d),
     ...compactHandlers(d),
+    ...reviewHandlers(d),
     ...terminalHandlers(d),
     ...settingsHandlers(d),
     ...skillsHandlers(d),

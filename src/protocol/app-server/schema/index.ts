@@ -5,6 +5,7 @@ export * from './items.js';
 export * from './thread.js';
 export * from './thread-requests.js';
 export * from './turn.js';
+export * from './review.js';
 export * from './initialize.js';
 export * from './config.js';
 export * from './notifications.js';

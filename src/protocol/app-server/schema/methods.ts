@@ -37,6 +37,7 @@ import {
   ThreadGoalUpdatedNotification,
 } from './goals.js';
 import { GetAccountParams, GetAccountRateLimitsParams, GetAccountRateLimitsResponse, GetAccountResponse } from './account.js';
+import { ReviewStartParams, ReviewStartResponse } from './review.js';
 import { InitializedNotification, InitializeParams, InitializeResponse } from './initialize.js';
 import { ListMcpServerStatusParams, ListMcpServerStatusResponse } from './mcp.js';
 import {
@@ -130,6 +131,7 @@ export const clientRequests = {
   'turn/start': { params: TurnStartParams, result: TurnStartResponse },
   'turn/steer': { params: TurnSteerParams, result: TurnSteerResponse },
   'turn/interrupt': { params: TurnInterruptParams, result: TurnInterruptResponse },
+  'review/start': { params: ReviewStartParams, result: ReviewStartResponse },
   'model/list': { params: ModelListParams, result: ModelListResponse },
   'config/read': { params: ConfigReadParams, result: ConfigReadResponse },
   'command/exec': { params: CommandExecParams, result: CommandExecResponse },
