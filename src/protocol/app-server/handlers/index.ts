@@ -5,6 +5,7 @@ import { mcpHandlers } from './mcp.js';
 import { systemHandlers } from './system.js';
 import { terminalHandlers } from './terminals.js';
 import { threadHandlers } from './threads.js';
+import { historyHandlers } from './history.js';
 import { turnHandlers } from './turns.js';
 import type { HandlerDeps, HandlerTable } from './types.js';
 
@@ -18,6 +19,7 @@ export function createHandlers(d: HandlerDeps): HandlerTable {
   return {
     ...systemHandlers(d),
     ...threadHandlers(d),
+    ...historyHandlers(d),
     ...turnHandlers(d),
     ...terminalHandlers(d),
     ...settingsHandlers(d),
