@@ -179,6 +179,7 @@ describe('thread/revert with restoreFiles', () => {
     // After a restart: the images are in the rollout; revert, then undo, again.
     const c2 = await h.start(NEVER_WW);
     await c2.request('thread/revert', { threadId: t.threadId, beforeTurnId: t2, restoreFiles: true });
+    await c2.waitForNotification('thread/reverted', (p) => p.threadId === t.threadId);
     expect(existsSync(join(h.workspace, 'sub/new.txt'))).toBe(false);
     expect(read('keep.txt')).toBe('original\n');
     await c2.close();

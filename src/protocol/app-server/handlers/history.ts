@@ -65,9 +65,10 @@ export function historyHandlers(d: HandlerDeps): HandlerGroup<HistoryMethods> {
   const { threads } = d;
 
   const loadedSession = async (threadId: string) => {
-    const loaded = threads.get(threadId);
-    if (loaded) return loaded;
-    return threads.resume(threadId);
+    const loaded = threads.get(threadId) ?? (await threads.resume(threadId));
+    // Like resume: the caller hears this thread's notifications (`thread/reverted`).
+    d.conn.subscribed.add(threadId);
+    return loaded;
   };
 
   const revertResult = (threadId: string, turns: TurnView[]): Result<'thread/revert'> => {
