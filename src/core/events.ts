@@ -74,6 +74,8 @@ export type SessionEvent =
   | { type: 'settings_updated'; settings: ThreadSettings }
   /** The goal was set or changed (by the user, or by the accounting at the end of `turnId`). */
   | { type: 'goal_updated'; turnId: string | null; goal: ThreadGoal }
-  | { type: 'goal_cleared' };
+  | { type: 'goal_cleared' }
+  /** Turns were reverted (or a revert undone): the thread's turns and history changed. */
+  | { type: 'reverted' };
 
 export type SessionEventListener = (event: SessionEvent) => void;

@@ -1,6 +1,7 @@
 import type { ModelInfo } from '../config/types.js';
 import type { ModelClient } from '../model/types.js';
 import type { ThreadSkills } from '../skills/index.js';
+import type { ReconstructedThread } from '../store/reconstruct.js';
 import type { RolloutLine, ThreadMeta } from '../store/types.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import type { ProcessSessionManager } from '../tools/shell/process-sessions.js';
@@ -41,6 +42,8 @@ export interface SessionServices {
   skills?: ThreadSkills;
   /** The environment of this thread's commands, when its own config shapes it (else the daemon's). */
   commandEnv?: () => NodeJS.ProcessEnv;
+  /** Rebuilds the thread from its rollout (absent: ephemeral); revert uses it for the history. */
+  reload?: () => Promise<ReconstructedThread>;
   /**
    * Kills the thread's process sessions and closes its rollout. Called once the thread's turn has
    * ended, by `Session.shutdown` (every unload path: unsubscribe, archive, delete, daemon exit).

@@ -7,6 +7,8 @@ export type SessionErrorCode =
   | 'invalid_input'
   | 'invalid_cursor'
   | 'thread_archived'
+  /** A revert's files were changed since the turns wrote them; nothing was changed. */
+  | 'file_conflict'
   /** Writing the thread's files failed (full disk, I/O error); nothing was changed. */
   | 'storage_error';
 

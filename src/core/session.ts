@@ -1,6 +1,8 @@
 import { Mutex } from 'async-mutex';
 import type { HistoryItem } from '../model/types.js';
-import type { RolloutLine } from '../store/types.js';
+import type { StoredTurn } from '../store/reconstruct.js';
+import type { RevertedFile, RolloutLine, TurnFileChange } from '../store/types.js';
+import { restorePaths, stateHash, type RestoreConflict } from '../tools/diff/restore-files.js';
 import { CompactTask } from '../tasks/compact.js';
 import { RegularTurnTask } from '../tasks/regular-turn.js';
 import { ReviewTask, type ReviewTarget } from '../tasks/review.js';
@@ -31,6 +33,10 @@ export interface SessionInit {
   turns?: TurnView[];
   tokenUsage?: ThreadTokenUsage | null;
   goal?: ThreadGoal | null;
+  /** The files each turn changed (from `turn_files` lines). */
+  turnFiles?: Map<string, TurnFileChange[]>;
+  /** The last revert, if it can still be undone. */
+  undoableRevert?: { beforeTurnId: string; restored: RevertedFile[] } | null;
 }
 
 /**
@@ -52,11 +58,17 @@ export class Session {
   private readonly host: TurnHost;
   /** The thread's token total when each running turn started (for the goal's accounting). */
   private readonly tokensAtStart = new Map<string, number>();
+  /** Files each turn changed, with their images before it (for revert with restoreFiles). */
+  private readonly turnFiles: Map<string, TurnFileChange[]>;
+  /** The last revert while it can be undone; `turns`/`history` set when it happened in this process. */
+  private undoable: RevertUndo | null;
 
   constructor(init: SessionInit) {
     this.threadId = init.threadId;
     this.services = init.services;
     this.state = new SessionState(init.settings, init.history ?? [], init.tokenUsage ?? null, init.goal ?? null);
+    this.turnFiles = new Map(init.turnFiles ?? []);
+    this.undoable = init.undoableRevert ? { ...init.undoableRevert, turns: null, history: null } : null;
     this.turnViews = (init.turns ?? []).map((t) => ({ info: { ...t.info }, items: t.items.slice() }));
     this.host = {
       threadId: this.threadId,
@@ -71,6 +83,11 @@ export class Session {
           this.accountGoal(active.turnId, active.startedAt);
         }),
       markHistory: (turnId, length) => this.historyMarks.set(turnId, length),
+      recordTurnFiles: (turnId, files) => {
+        const stored = files.map((f) => ({ path: f.path, before: f.before ? { contentBase64: f.before.content.toString('base64'), mode: f.before.mode } : null, afterSha256: f.afterSha256 }));
+        this.persist({ type: 'turn_files', turnId, files: stored });
+        this.turnFiles.set(turnId, stored);
+      },
     };
   }
 
@@ -126,6 +143,8 @@ export class Session {
       const settings = this.state.updateSettings(overrides);
       const changed = JSON.stringify(before) !== JSON.stringify(settings);
       const turnId = newId();
+      // A new turn makes the last revert final.
+      this.undoable = null;
       try {
         if (changed) this.persist({ type: 'settings', settings: { ...settings } });
         this.persist({ type: 'turn_started', turnId, settings: { ...settings } });
@@ -379,6 +398,115 @@ export class Session {
     return mark === undefined ? undefined : this.state.historySnapshot().slice(0, mark);
   }
 
+  /**
+   * Drops `beforeTurnId` and every later turn from the history, the turns and resume (a
+   * `reverted` line). With `restoreFiles`, first puts back every file those turns changed (their
+   * images before the first of them) and refuses with `file_conflict`, changing nothing, when one
+   * was changed since. Undoable with `undoRevert` until the next turn starts.
+   */
+  async revert(beforeTurnId: string, restoreFiles: boolean): Promise<TurnView[]> {
+    return this.slotLock.runExclusive(async () => {
+      if (this.active) throw new SessionError('turn_in_progress', `turn ${this.active.turnId} is still running`);
+      const at = this.turnViews.findIndex((t) => t.info.id === beforeTurnId);
+      if (at < 0) throw new SessionError('invalid_input', `beforeTurnId: thread ${this.threadId} has no turn ${beforeTurnId}`);
+      const dropped = this.turnViews.slice(at);
+      const prevId = at > 0 ? this.turnViews[at - 1]!.info.id : null;
+      const mark = prevId === null ? 0 : this.historyMarks.get(prevId);
+      if (!this.services.reload && mark === undefined) {
+        throw new SessionError('invalid_input', `beforeTurnId: the history before turn ${beforeTurnId} is not known in this session`);
+      }
+      let restored: RevertedFile[] = [];
+      if (restoreFiles) restored = await this.restoreTurnFiles(dropped.map((t) => t.info.id));
+      try {
+        this.persist({ type: 'reverted', beforeTurnId, ...(restored.length > 0 ? { restored } : {}) });
+      } catch (err) {
+        await this.putBack(restored).catch(() => undefined);
+        throw storageSessionError(err);
+      }
+      const historyBefore = this.state.historySnapshot();
+      const history = this.services.reload ? (await this.services.reload()).history : historyBefore.slice(0, mark);
+      this.state.replaceHistory(history);
+      this.turnViews.splice(at);
+      this.undoable = { beforeTurnId, restored, turns: dropped, history: historyBefore };
+      this.emit({ type: 'reverted' });
+      return this.turns();
+    });
+  }
+
+  /** Takes back the last revert (history, turns and the files it restored) if no turn started since. */
+  async undoRevert(): Promise<TurnView[]> {
+    return this.slotLock.runExclusive(async () => {
+      if (this.active) throw new SessionError('turn_in_progress', `turn ${this.active.turnId} is still running`);
+      const undo = this.undoable;
+      if (!undo) throw new SessionError('invalid_input', `thread ${this.threadId} has no revert to undo (a turn started since, or none was made)`);
+      const entries = undo.restored.map((f) => ({
+        path: f.path,
+        expectedSha256: f.restoredSha256,
+        target: f.current ? { content: Buffer.from(f.current.contentBase64, 'base64'), mode: f.current.mode } : null,
+      }));
+      const result = await restorePaths(entries);
+      if (!result.ok) throw conflictError(result.conflicts);
+      try {
+        this.persist({ type: 'revert_undone' });
+      } catch (err) {
+        throw storageSessionError(err);
+      }
+      if (this.services.reload) {
+        const r = await this.services.reload();
+        this.state.replaceHistory(r.history);
+      } else if (undo.history) {
+        this.state.replaceHistory(undo.history);
+      }
+      if (undo.turns) this.turnViews.push(...undo.turns);
+      else if (this.services.reload) {
+        const r = await this.services.reload();
+        const have = new Set(this.turnViews.map((t) => t.info.id));
+        for (const t of r.turns) if (!have.has(t.turnId)) this.turnViews.push(storedView(t));
+      }
+      this.undoable = null;
+      this.emit({ type: 'reverted' });
+      return this.turns();
+    });
+  }
+
+  /** Restores the files of `turnIds` (in order) to before the first of them; returns what undo needs. */
+  private async restoreTurnFiles(turnIds: string[]): Promise<RevertedFile[]> {
+    const plan = new Map<string, { target: TurnFileChange['before']; expected: string | null }>();
+    for (const id of turnIds) {
+      for (const f of this.turnFiles.get(id) ?? []) {
+        const seen = plan.get(f.path);
+        if (seen) seen.expected = f.afterSha256;
+        else plan.set(f.path, { target: f.before, expected: f.afterSha256 });
+      }
+    }
+    const entries = [...plan].map(([p, e]) => ({
+      path: p,
+      expectedSha256: e.expected,
+      target: e.target ? { content: Buffer.from(e.target.contentBase64, 'base64'), mode: e.target.mode } : null,
+    }));
+    const result = await restorePaths(entries);
+    if (!result.ok) throw conflictError(result.conflicts);
+    return entries.map((e) => {
+      const prev = result.previous.get(e.path) ?? null;
+      return {
+        path: e.path,
+        current: prev ? { contentBase64: prev.content.toString('base64'), mode: prev.mode } : null,
+        restoredSha256: stateHash(e.target),
+      };
+    });
+  }
+
+  /** Best effort: writes back what a revert replaced (its line could not be persisted). */
+  private async putBack(restored: RevertedFile[]): Promise<void> {
+    await restorePaths(
+      restored.map((f) => ({
+        path: f.path,
+        expectedSha256: f.restoredSha256,
+        target: f.current ? { content: Buffer.from(f.current.contentBase64, 'base64'), mode: f.current.mode } : null,
+      })),
+    );
+  }
+
   /** Appends a rollout line; throws (a StorageError from the store) when it cannot be written. */
   private persist(line: RolloutLineInput): void {
     const recorder = this.services.recorder;
@@ -395,6 +523,26 @@ export class Session {
       }
     }
   }
+}
+
+interface RevertUndo {
+  beforeTurnId: string;
+  restored: RevertedFile[];
+  /** The dropped turns and the history before the revert, when this session made it. */
+  turns: TurnView[] | null;
+  history: HistoryItem[] | null;
+}
+
+function conflictError(conflicts: RestoreConflict[]): SessionError {
+  const list = conflicts.map((c) => `${c.path} (${c.reason})`).join('; ');
+  return new SessionError('file_conflict', `cannot restore files, changed since the turns wrote them: ${list}`);
+}
+
+function storedView(t: StoredTurn): TurnView {
+  return {
+    info: { id: t.turnId, status: t.status, error: t.error ? { message: t.error.message, kind: t.error.kind ?? 'other', httpStatus: t.error.httpStatus ?? null } : null, startedAt: t.startedAt, completedAt: t.completedAt, durationMs: t.durationMs },
+    items: t.items.slice(),
+  };
 }
 
 function secs(ms: number): number {

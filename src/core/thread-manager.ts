@@ -281,6 +281,8 @@ export class ThreadManager {
         turns,
         tokenUsage: rebuilt.tokenUsage,
         goal: rebuilt.goal,
+        turnFiles: rebuilt.turnFiles,
+        undoableRevert: rebuilt.undoableRevert,
       },
       thread,
     );
@@ -476,7 +478,7 @@ export class ThreadManager {
     record: ThreadRecord,
     settings: ThreadSettings,
     recorder: RolloutSink | null,
-    restored: Partial<Pick<ConstructorParameters<typeof Session>[0], 'history' | 'turns' | 'tokenUsage' | 'goal'>> = {},
+    restored: Partial<Pick<ConstructorParameters<typeof Session>[0], 'history' | 'turns' | 'tokenUsage' | 'goal' | 'turnFiles' | 'undoableRevert'>> = {},
     thread: ThreadConfig | null = null,
   ) {
     const id = record.id;
@@ -505,6 +507,7 @@ export class ThreadManager {
         processes: this.deps.createProcessSessions?.() ?? new ProcessSessionManager(),
         flow: this.deps.flow ?? ALWAYS_READY,
         skills: this.deps.skills?.forThread(settings.cwd),
+        ...(recorder ? { reload: async () => reconstructThread((await this.readStored(id)).lines) } : {}),
       }),
     });
     session.onEvent((event) => {

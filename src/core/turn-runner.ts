@@ -4,7 +4,7 @@ import type { SkillMetadata } from '../skills/index.js';
 import { StorageError } from '../store/errors.js';
 import type { RolloutLine } from '../store/types.js';
 import type { Task, TurnContext } from '../tasks/task.js';
-import type { ApprovalDecision, ApprovalRequest, ToolContext } from '../tools/types.js';
+import type { ApprovalDecision, ApprovalRequest, ToolContext, TrackedFileChange } from '../tools/types.js';
 import type { SessionEvent, ThreadStatus, TurnError, TurnInfo } from './events.js';
 import type { TurnItem, UserInput } from './items.js';
 import type { SessionServices } from './services.js';
@@ -36,6 +36,8 @@ export interface TurnHost {
   release(active: ActiveTurn): Promise<void>;
   /** Remembers how long the history was when `turnId` finished (forks cut there). */
   markHistory(turnId: string, historyLength: number): void;
+  /** Keeps (and persists) the files the turn changed, for a later revert with file restore. */
+  recordTurnFiles?(turnId: string, files: TrackedFileChange[]): void;
 }
 
 interface Outcome {
@@ -104,6 +106,7 @@ export class TurnRunner implements TurnRunnerHandle {
       active.markClosing();
       active.state.clearApprovals();
       await this.diffChain;
+      await this.recordFiles();
       const completedAt = host.services.now();
       host.markHistory(active.turnId, host.state.historyLength());
       info.completedAt = secs(completedAt);
@@ -167,6 +170,17 @@ export class TurnRunner implements TurnRunnerHandle {
   }
 
   /** Flushes the rollout to disk and bumps the thread's `updatedAt`; failures are only logged. */
+  /** Best effort: a turn whose before-images cannot be kept simply cannot restore files later. */
+  private async recordFiles(): Promise<void> {
+    const { host, active } = this;
+    try {
+      const files = (await active.state.diff.fileChanges?.()) ?? [];
+      if (files.length > 0) host.recordTurnFiles?.(active.turnId, files);
+    } catch (err) {
+      host.services.logger.warn({ err, turnId: active.turnId }, 'cannot keep the files the turn changed');
+    }
+  }
+
   private async syncAndTouch(completedAt: number): Promise<void> {
     const { services } = this.host;
     if (!services.recorder) return;

@@ -1,7 +1,7 @@
 import type { ThreadGoal } from '../core/goal.js';
 import type { TurnItem } from '../core/items.js';
 import type { HistoryItem, TokenUsage } from '../model/types.js';
-import type { RolloutLine, TurnRecord } from './types.js';
+import type { RevertedFile, RolloutLine, TurnFileChange, TurnRecord } from './types.js';
 
 /** A turn rebuilt from a rollout: its record plus its completed items, in order. */
 export type StoredTurn = TurnRecord & { items: TurnItem[] };
@@ -17,6 +17,17 @@ export interface ReconstructedThread {
   settings: Record<string, unknown>;
   /** The thread goal of the last `goal` line (null: none, or cleared). */
   goal: ThreadGoal | null;
+  /** The files each kept turn changed (`turn_files` lines), by turn id. */
+  turnFiles: Map<string, TurnFileChange[]>;
+  /** The last revert, while it can still be undone (no turn started since); else null. */
+  undoableRevert: UndoableRevert | null;
+}
+
+/** A revert that `revert_undone` would take back. */
+export interface UndoableRevert {
+  beforeTurnId: string;
+  droppedTurnIds: string[];
+  restored: RevertedFile[];
 }
 
 /**
@@ -29,7 +40,8 @@ export interface ReconstructedThread {
  * model API.
  */
 export function reconstructThread(lines: readonly RolloutLine[]): ReconstructedThread {
-  const dropped = droppedTurns(lines);
+  const { dropped, undoable } = droppedTurns(lines);
+  const turnFiles = new Map<string, TurnFileChange[]>();
   const kept = (turnId: string | null) => turnId === null || !dropped.has(turnId);
 
   let history: HistoryItem[] = [];
@@ -49,6 +61,10 @@ export function reconstructThread(lines: readonly RolloutLine[]): ReconstructedT
     switch (line.type) {
       case 'session_meta':
       case 'reverted':
+      case 'revert_undone':
+        break;
+      case 'turn_files':
+        if (kept(line.turnId)) turnFiles.set(line.turnId, line.files);
         break;
       case 'turn_started':
         if (kept(line.turnId)) turnFor(line.turnId, line.ts);
@@ -91,7 +107,7 @@ export function reconstructThread(lines: readonly RolloutLine[]): ReconstructedT
 
   const built = [...turns.values()].map(finishTurn);
   const cut = new Set(built.flatMap((t) => t.items.filter((i) => i.type === 'fileChange' && i.status === 'failed').map((i) => i.id)));
-  return { history: answerUnansweredCalls(history, cut), turns: built, tokenUsage, settings, goal };
+  return { history: answerUnansweredCalls(history, cut), turns: built, tokenUsage, settings, goal, turnFiles, undoableRevert: undoable };
 }
 
 /** The model-facing output of a patch the daemon stopped in the middle of. */
@@ -146,19 +162,34 @@ interface TurnBuilder {
   items: TurnItem[];
 }
 
-/** First pass: which turns the `reverted` lines removed (each reverts turns existing at that point). */
-function droppedTurns(lines: readonly RolloutLine[]): Set<string> {
+/**
+ * First pass: which turns the `reverted` lines removed (each reverts turns existing at that point),
+ * and the last revert while it can still be undone: a `revert_undone` brings its turns back, and
+ * the next `turn_started` makes it final.
+ */
+function droppedTurns(lines: readonly RolloutLine[]): { dropped: Set<string>; undoable: UndoableRevert | null } {
   const alive: string[] = [];
   const dropped = new Set<string>();
+  let last: (UndoableRevert & { at: number }) | null = null;
   for (const line of lines) {
     if (line.type === 'turn_started') {
       if (!alive.includes(line.turnId) && !dropped.has(line.turnId)) alive.push(line.turnId);
+      last = null;
     } else if (line.type === 'reverted') {
       const at = alive.indexOf(line.beforeTurnId);
-      if (at >= 0) for (const id of alive.splice(at)) dropped.add(id);
+      if (at >= 0) {
+        const ids = alive.splice(at);
+        for (const id of ids) dropped.add(id);
+        last = { beforeTurnId: line.beforeTurnId, droppedTurnIds: ids, restored: line.restored ?? [], at };
+      }
+    } else if (line.type === 'revert_undone' && last) {
+      alive.splice(last.at, 0, ...last.droppedTurnIds);
+      for (const id of last.droppedTurnIds) dropped.delete(id);
+      last = null;
     }
   }
-  return dropped;
+  const undoable = last ? { beforeTurnId: last.beforeTurnId, droppedTurnIds: last.droppedTurnIds, restored: last.restored } : null;
+  return { dropped, undoable };
 }
 
 /** An item completed twice (e.g. updated after a retry) keeps its first position, latest content. */

@@ -51,7 +51,15 @@ export type RolloutLine = { ts: number } & (
   | { type: 'settings'; settings: Record<string, unknown> }
   /** The history was replaced; `turnId` is null when no turn did it (a fork's copied history). */
   | { type: 'compacted'; turnId: string | null; replacementHistory: HistoryItem[] }
-  | { type: 'reverted'; beforeTurnId: string }
+  /**
+   * Drops `beforeTurnId` and every later turn. `restored`: the files the revert put back, each
+   * with its content just before the revert (for undo) and the hash of what the revert wrote.
+   */
+  | { type: 'reverted'; beforeTurnId: string; restored?: RevertedFile[] }
+  /** Undoes the last `reverted` line (only valid before the next turn starts). */
+  | { type: 'revert_undone' }
+  /** The files a turn changed: each one's content before the turn and the hash of it after. */
+  | { type: 'turn_files'; turnId: string; files: TurnFileChange[] }
   /** The thread goal as it now is; null: cleared. The last one wins. */
   | { type: 'goal'; goal: ThreadGoal | null }
 );
@@ -71,4 +79,24 @@ export interface ListThreadsQuery {
 export interface ListThreadsResult {
   data: ThreadMeta[];
   nextCursor: string | null;
+}
+
+/** A file's content (base64) and mode bits. */
+export interface FileImage {
+  contentBase64: string;
+  mode: number;
+}
+
+/** One path a turn changed: its image before the turn (null: absent) and sha256 after (null: absent). */
+export interface TurnFileChange {
+  path: string;
+  before: FileImage | null;
+  afterSha256: string | null;
+}
+
+/** One path a revert restored: its image just before the revert and the sha256 the revert left. */
+export interface RevertedFile {
+  path: string;
+  current: FileImage | null;
+  restoredSha256: string | null;
 }

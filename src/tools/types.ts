@@ -81,6 +81,15 @@ export interface TurnDiffTracker {
   onMove(fromAbs: string, toAbs: string): void;
   /** A git-style unified diff of everything the turn changed so far ('' when nothing). */
   unifiedDiff(): Promise<string>;
+  /** The paths the turn changed, with their exact content before it (for revert); optional. */
+  fileChanges?(): Promise<TrackedFileChange[]>;
+}
+
+/** One path a turn changed: its regular-file image before (null: absent) and sha256 after (null: absent). */
+export interface TrackedFileChange {
+  path: string;
+  before: { content: Buffer; mode: number } | null;
+  afterSha256: string | null;
 }
 
 /** Everything a tool handler may use. The core builds one per turn. */

@@ -79,6 +79,8 @@ export function toNotification(threadId: string, e: SessionEvent, nowMs: number)
       return { method: 'thread/goal/updated', params: { threadId, turnId: e.turnId, goal: wireGoal(threadId, e.goal) } };
     case 'goal_cleared':
       return { method: 'thread/goal/cleared', params: { threadId } };
+    case 'reverted':
+      return { method: 'thread/reverted', params: { threadId } };
     case 'approval_requested':
     case 'approval_resolved':
       return null;

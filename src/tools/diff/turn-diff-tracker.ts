@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { readRegularFile } from '../../util/read-regular-file.js';
-import type { TurnDiffTracker } from '../types.js';
+import type { TrackedFileChange, TurnDiffTracker } from '../types.js';
 import { renderGitFileDiff, type FileSide } from './git-file-diff.js';
+import { readPathState, stateHash, type PathState } from './restore-files.js';
 
 /**
  * Tracks the files one turn changes and renders them as a single git-style diff.
@@ -18,6 +19,8 @@ export class TurnDiffTrackerImpl implements TurnDiffTracker {
   /** Current path → the path its content was first moved from. */
   private readonly movedFrom = new Map<string, string>();
   private readonly displayRoot: string;
+  /** Each path's exact state before the turn touched it (for revert's file restore). */
+  private readonly images = new Map<string, Promise<PathState>>();
 
   /** `root` is the turn's cwd; diff paths are relative to its git repository root, else to it. */
   constructor(root: string) {
@@ -34,6 +37,9 @@ export class TurnDiffTrackerImpl implements TurnDiffTracker {
       if (!snap) {
         snap = readSide(abs);
         this.baselines.set(abs, snap);
+        const image = readPathState(abs);
+        this.images.set(abs, image);
+        pending.push(image.then(() => null));
       }
       pending.push(snap);
     }
@@ -50,6 +56,24 @@ export class TurnDiffTrackerImpl implements TurnDiffTracker {
     if (origin !== to) this.movedFrom.set(to, origin);
     // A destination nobody snapshotted is assumed new: its earlier content is unknowable now.
     if (!this.baselines.has(to)) this.baselines.set(to, Promise.resolve(null));
+    if (!this.images.has(to)) this.images.set(to, Promise.resolve(null));
+  }
+
+  /**
+   * Every touched path whose state changed: its exact image before the turn and the hash of what
+   * is there now. A path that was not a regular file before (or too big to keep) is left out:
+   * it cannot be restored.
+   */
+  async fileChanges(): Promise<TrackedFileChange[]> {
+    const out: TrackedFileChange[] = [];
+    for (const [abs, image] of this.images) {
+      const before = await image;
+      if (before === 'other') continue;
+      const after = stateHash(await readPathState(abs));
+      if (after === stateHash(before) && (before === null || after === 'other' || sameMode(before.mode, await readPathState(abs)))) continue;
+      out.push({ path: abs, before, afterSha256: after });
+    }
+    return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
 
   /** The net change of every touched file, sorted by path, git-style; '' when nothing changed. */
@@ -106,4 +130,8 @@ async function readSide(abs: string): Promise<FileSide | null> {
   } catch {
     return null;
   }
+}
+
+function sameMode(mode: number, now: PathState): boolean {
+  return now !== null && now !== 'other' && now.mode === mode;
 }

@@ -24,7 +24,7 @@ function turn(turnId: string, ts: number, text: string, complete = true): Rollou
 
 describe('reconstructThread', () => {
   it('returns empty state for a rollout with only its header', () => {
-    expect(reconstructThread([])).toEqual({ history: [], turns: [], tokenUsage: null, settings: {}, goal: null });
+    expect(reconstructThread([])).toEqual({ history: [], turns: [], tokenUsage: null, settings: {}, goal: null, turnFiles: new Map(), undoableRevert: null });
   });
 
   it('keeps the goal of the last goal line (null: cleared)', () => {

@@ -6,6 +6,7 @@ import { mcpHandlers } from './mcp.js';
 import { systemHandlers } from './system.js';
 import { terminalHandlers } from './terminals.js';
 import { threadHandlers } from './threads.js';
+import { historyHandlers } from './history.js';
 import { turnHandlers } from './turns.js';
 import { reviewHandlers } from './review.js';
 import type { HandlerDeps, HandlerTable } from './types.js';
@@ -20,6 +21,7 @@ export function createHandlers(d: HandlerDeps): HandlerTable {
   return {
     ...systemHandlers(d),
     ...threadHandlers(d),
+    ...historyHandlers(d),
     ...turnHandlers(d),
     ...compactHandlers(d),
     ...reviewHandlers(d),

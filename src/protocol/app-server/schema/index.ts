@@ -15,5 +15,6 @@ export * from './goals.js';
 export * from './skills.js';
 export * from './account.js';
 export * from './mcp.js';
+export * from './history.js';
 export * from './methods.js';
 export * from './generate.js';

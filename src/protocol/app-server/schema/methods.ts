@@ -5,6 +5,17 @@
  */
 import type { z } from 'zod';
 import {
+  ThreadItemsListParams,
+  ThreadItemsListResponse,
+  ThreadRevertedNotification,
+  ThreadRevertParams,
+  ThreadRevertResponse,
+  ThreadRevertUndoParams,
+  ThreadRevertUndoResponse,
+  ThreadTurnsListParams,
+  ThreadTurnsListResponse,
+} from './history.js';
+import {
   CommandExecutionRequestApprovalParams,
   CommandExecutionRequestApprovalResponse,
   FileChangeRequestApprovalParams,
@@ -116,6 +127,10 @@ export const clientRequests = {
   'thread/resume': { params: ThreadResumeParams, result: ThreadResumeResponse },
   'thread/fork': { params: ThreadForkParams, result: ThreadForkResponse },
   'thread/read': { params: ThreadReadParams, result: ThreadReadResponse },
+  'thread/turns/list': { params: ThreadTurnsListParams, result: ThreadTurnsListResponse },
+  'thread/items/list': { params: ThreadItemsListParams, result: ThreadItemsListResponse },
+  'thread/revert': { params: ThreadRevertParams, result: ThreadRevertResponse },
+  'thread/revert/undo': { params: ThreadRevertUndoParams, result: ThreadRevertUndoResponse },
   'thread/list': { params: ThreadListParams, result: ThreadListResponse },
   'thread/loaded/list': { params: ThreadLoadedListParams, result: ThreadLoadedListResponse },
   'thread/archive': { params: ThreadArchiveParams, result: ThreadArchiveResponse },
@@ -166,6 +181,7 @@ export const serverNotifications = {
   'thread/settings/updated': ThreadSettingsUpdatedNotification,
   'thread/goal/updated': ThreadGoalUpdatedNotification,
   'thread/goal/cleared': ThreadGoalClearedNotification,
+  'thread/reverted': ThreadRevertedNotification,
   'thread/compacted': ContextCompactedNotification,
   'turn/started': TurnStartedNotification,
   'turn/completed': TurnCompletedNotification,
