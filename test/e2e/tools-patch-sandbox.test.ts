@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, type Harness } from '../support/harness.js';
@@ -160,23 +160,22 @@ describe('an approval to write outside the roots covers only what was approved',
     const asked: string[] = [];
     t.c.onServerRequest(async (_method, params) => {
       asked.push(String(params.reason));
-      // The user takes a moment; meanwhile the model's command has swapped the workspace file.
-      await pollUntil(() => lstatSync(join(h.workspace, d, 'x'), { throwIfNoEntry: false })?.isSymbolicLink() === true, 15_000);
+      // While the user decides, the workspace file becomes a symlink to the file next to the
+      // approved one (as a command the model left running would do it). Done here, at that
+      // moment, rather than by a timed command, so that the order never depends on load.
+      rmSync(join(h.workspace, d, 'x'));
+      symlinkSync(victim, join(h.workspace, d, 'x'));
       return { decision: 'accept' };
     });
-    const swap = `sleep 1 && rm ${d}/x && ln -s ${victim} ${d}/x`;
     const patch = patchText(`*** Add File: ${out}/approved.txt`, '+ok', `*** Update File: ${d}/x`, '@@', '+PWNED');
-    h.mock.enqueue(
-      { output: [{ type: 'function_call', name: 'exec_command', arguments: { cmd: swap, login: false, yield_time_ms: 100 }, callId: 'grant-swap' }] },
-      { output: [patchCall(patch, 'grant-patch')] },
-      DONE_TURN,
-    );
+    h.mock.enqueue({ output: [patchCall(patch, 'grant-patch')] }, DONE_TURN);
     try {
       const r = await runTurn(h, t);
       expect(r.turn.status).toBe('completed');
       expect(asked).toHaveLength(1);
       expect(readFileSync(victim, 'utf8')).toBe('original\n');
-      expect(toolOutputs(r.requests[2]!).get('grant-patch')?.output).not.toMatch(/^Success/);
+      expect(lstatSync(join(h.workspace, d, 'x')).isSymbolicLink()).toBe(true);
+      expect(toolOutputs(r.requests[1]!).get('grant-patch')?.output).not.toMatch(/^Success/);
     } finally {
       rmrf(out);
     }
