@@ -1,4 +1,5 @@
 import type { SkillMetadata } from './types.js';
+import { escapeXmlText } from '../util/xml-text.js';
 
 /** The tags around the skills section in the model's context (as Codex). */
 export const SKILLS_OPEN_TAG = '<skills_instructions>';
@@ -39,11 +40,7 @@ interface Line {
  * in a folder name) are shown as `\uXXXX`, so no field can start a line of its own.
  */
 export function skillField(s: string): string {
-  return s
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return escapeXmlText(s).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 const lineOf = (s: SkillMetadata): Line => ({
