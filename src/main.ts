@@ -1,5 +1,6 @@
 /**
- * agentd command line: `agentd [app-server]` serves JSON-RPC on stdio, `agentd demo` runs an
+ * agentd command line: `agentd [app-server]` serves JSON-RPC on stdio, `agentd acp` serves ACP
+ * on stdio, `agentd demo` runs an
  * offline demo turn against the bundled mock model. The only module that touches
  * process.stdin/stdout.
  */
@@ -16,9 +17,10 @@ interface CliArgs {
   rest: string[];
 }
 
-const USAGE = `usage: agentd [app-server|demo|help|version] [-c key=value]... [--log-level LEVEL] [--log-file PATH]
+const USAGE = `usage: agentd [app-server|acp|demo|help|version] [-c key=value]... [--log-level LEVEL] [--log-file PATH]
 
   app-server   serve the Codex app-server v2 protocol (JSON-RPC, one JSON object per line) on stdio (default)
+  acp          serve the Agent Client Protocol (ACP v1) on stdio, for editors (Zed, JetBrains, Neovim, Emacs)
   demo         run a demo turn offline against the bundled mock model and print it
   -c key=value override a config.toml key (value parsed as TOML, else a string)
   --log-level  trace|debug|info|warn|error|silent (default: $AGENTD_LOG or info); logs go to stderr
@@ -137,10 +139,26 @@ async function main(): Promise<void> {
     case 'version':
       process.stdout.write(`agentd ${packageVersion()}\n`);
       return;
-    case 'acp':
-      process.stderr.write('agentd: the ACP face is not available yet; use `agentd app-server`\n');
-      process.exit(2);
+    case 'acp': {
+      const { startAcp } = await import('./acp-main.js');
+      try {
+        await startAcp({
+          input: process.stdin,
+          output: process.stdout,
+          overrides: args.overrides,
+          logLevel: args.logLevel,
+          logFile: args.logFile,
+          version: packageVersion(),
+        });
+      } catch (err) {
+        if (err instanceof ConfigError) {
+          process.stderr.write(`agentd: configuration error: ${err.message}\n`);
+          process.exit(78);
+        }
+        throw err;
+      }
       return;
+    }
     case 'demo': {
       const { runDemo } = await import('./demo/demo.js');
       const code = await runDemo({ overrides: args.overrides, out: process.stdout, logLevel: args.logLevel });

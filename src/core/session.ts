@@ -119,6 +119,19 @@ export class Session {
     return this.active?.turnId ?? null;
   }
 
+  /**
+   * The completion handle of a turn: resolves with the final turn once it has ended (after its
+   * `turn_completed` was emitted), at once for a turn that already ended. A face whose request
+   * answers at the end of a turn (ACP's `session/prompt`) waits on it.
+   */
+  turnEnded(turnId: string): Promise<TurnInfo> {
+    const active = this.active;
+    if (active?.turnId === turnId) return active.drain();
+    const view = this.turnViews.find((t) => t.info.id === turnId);
+    if (!view) return Promise.reject(new SessionError('invalid_input', `thread ${this.threadId} has no turn ${turnId}`));
+    return Promise.resolve({ ...view.info });
+  }
+
   tokenUsage() {
     return this.state.tokenUsage();
   }
