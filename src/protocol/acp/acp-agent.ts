@@ -475,7 +475,11 @@ export class AcpFace {
       default: {
         const call = toolCallOf(item);
         if (!call) return;
-        s.calls.delete(call.toolCallId);
+        // An item that completes without having started (a compaction) is shown whole.
+        if (!s.calls.delete(call.toolCallId)) {
+          this.update(s, { sessionUpdate: 'tool_call', ...call });
+          return;
+        }
         const { toolCallId, ...fields } = call;
         this.update(s, { sessionUpdate: 'tool_call_update', toolCallId, ...fields });
       }
