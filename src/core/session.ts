@@ -7,7 +7,7 @@ import { CompactTask } from '../tasks/compact.js';
 import { RegularTurnTask } from '../tasks/regular-turn.js';
 import { ReviewTask, type ReviewTarget } from '../tasks/review.js';
 import type { Task } from '../tasks/task.js';
-import type { ApprovalDecision } from '../tools/types.js';
+import type { ApprovalDecision, EditorFiles } from '../tools/types.js';
 import { newId } from '../util/ids.js';
 import type { SessionEvent, SessionEventListener, ThreadStatus, ThreadTokenUsage, TurnInfo } from './events.js';
 import { MAX_GOAL_OBJECTIVE_CHARS, type GoalUpdate, type ThreadGoal } from './goal.js';
@@ -22,7 +22,7 @@ import { SessionState } from './state/session-state.js';
 import { TurnState } from './state/turn-state.js';
 import { TurnRunner, type RolloutLineInput, type TurnHost, type TurnView } from './turn-runner.js';
 
-export type { TurnView };
+export type { TurnView, EditorFiles };
 export { toTurnError } from './turn-runner.js';
 
 export interface SessionInit {
@@ -62,6 +62,8 @@ export class Session {
   private readonly turnFiles: Map<string, TurnFileChange[]>;
   /** The last revert while it can be undone; `turns`/`history` set when it happened in this process. */
   private undoable: RevertUndo | null;
+  /** The client editor's files (ACP `fs/*`), when the face that opened the thread offers them. */
+  private editor: EditorFiles | null = null;
 
   constructor(init: SessionInit) {
     this.threadId = init.threadId;
@@ -83,6 +85,7 @@ export class Session {
           this.accountGoal(active.turnId, active.startedAt);
         }),
       markHistory: (turnId, length) => this.historyMarks.set(turnId, length),
+      editorFiles: () => this.editor,
       recordTurnFiles: (turnId, files) => {
         const stored = files.map((f) => ({ path: f.path, before: f.before ? { contentBase64: f.before.content.toString('base64'), mode: f.before.mode } : null, afterSha256: f.afterSha256 }));
         this.persist({ type: 'turn_files', turnId, files: stored });
@@ -117,6 +120,14 @@ export class Session {
 
   activeTurnId(): string | null {
     return this.active?.turnId ?? null;
+  }
+
+  /**
+   * Lets the thread's patches read the client editor's buffers and write through it, from the next
+   * tool call on (null: agentd reads and writes the files itself).
+   */
+  setEditorFiles(files: EditorFiles | null): void {
+    this.editor = files;
   }
 
   /**

@@ -4,7 +4,7 @@ import type { SkillMetadata } from '../skills/index.js';
 import { StorageError } from '../store/errors.js';
 import type { RolloutLine } from '../store/types.js';
 import type { Task, TurnContext } from '../tasks/task.js';
-import type { ApprovalDecision, ApprovalRequest, ToolContext, TrackedFileChange } from '../tools/types.js';
+import type { ApprovalDecision, ApprovalRequest, EditorFiles, ToolContext, TrackedFileChange } from '../tools/types.js';
 import type { SessionEvent, ThreadStatus, TurnError, TurnInfo } from './events.js';
 import type { TurnItem, UserInput } from './items.js';
 import type { SessionServices } from './services.js';
@@ -38,6 +38,8 @@ export interface TurnHost {
   markHistory(turnId: string, historyLength: number): void;
   /** Keeps (and persists) the files the turn changed, for a later revert with file restore. */
   recordTurnFiles?(turnId: string, files: TrackedFileChange[]): void;
+  /** The client editor's files, when its face offers them. */
+  editorFiles?(): EditorFiles | null;
 }
 
 interface Outcome {
@@ -293,6 +295,7 @@ export class TurnRunner implements TurnRunnerHandle {
       },
       processes: host.services.processes,
       flow: host.services.flow,
+      ...withEditorFiles(host.editorFiles?.() ?? null),
     };
   }
 
@@ -351,4 +354,8 @@ export function toTurnError(err: unknown): TurnError {
   if (err instanceof StorageError) return storageTurnError(err);
   if (err instanceof ModelError) return { message: err.message, kind: err.kind, httpStatus: err.httpStatus ?? null };
   return { message: err instanceof Error ? err.message : String(err), kind: 'other' };
+}
+
+function withEditorFiles(files: EditorFiles | null): Pick<ToolContext, 'editorFiles'> {
+  return files ? { editorFiles: files } : {};
 }

@@ -136,6 +136,19 @@ export interface ToolContext {
   sandboxOnly?: boolean;
   /** The environment of the thread's commands when its own config sets one (else the runtime's). */
   commandEnv?: () => NodeJS.ProcessEnv;
+  /** The editor's files, when the client offers them: patches read its buffers and write through it. */
+  editorFiles?: EditorFiles;
+}
+
+/**
+ * Text files as the client's editor has them (ACP `fs/read_text_file`, `fs/write_text_file`):
+ * unsaved buffers included. Policy (paths, approvals) is decided by agentd before either is used.
+ */
+export interface EditorFiles {
+  /** The file's text as the editor has it; throws when the editor cannot read it. */
+  readText?(path: string): Promise<string>;
+  /** Writes the file through the editor (its buffer and the disk). */
+  writeText?(path: string, content: string): Promise<void>;
 }
 
 /** A tool the registry can offer and dispatch. */

@@ -2,13 +2,13 @@
  * `agentd acp` driven by the ACP SDK's client side as an editor drives it, against the mock model.
  * Every stdout line is checked against the SDK's schema (see test/support/acp.ts).
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as acp from '@agentclientprotocol/sdk';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, type Harness } from '../support/harness.js';
 import { spawnAcp, startAcp, transcript, type AcpProcess } from '../support/acp.js';
-import { DONE_TURN, execCall, isAlive, patchCall, patchText, pidsWithMarker, rand, toolOutputs } from '../support/tool-turns.js';
+import { DONE_TURN, execCall, isAlive, outsideDir, patchCall, patchText, pidsWithMarker, rand, rmrf, toolOutputs } from '../support/tool-turns.js';
 
 let h: Harness;
 const procs: AcpProcess[] = [];
@@ -222,6 +222,83 @@ describe('acp: tool calls and permissions', () => {
     await p.waitForLine((m) => m.method === '$/cancel_request');
     const call = transcript(p.updatesOf(sessionId)).find((e) => e.toolCallId === 'call-pending');
     expect(call?.status).not.toBe('completed');
+  });
+});
+
+describe('acp: the editor\'s files', () => {
+  it('a patch applies to the unsaved buffer (fs/read_text_file) and is written through the editor (fs/write_text_file)', async () => {
+    const name = `buffer-${rand()}.txt`;
+    const abs = join(h.workspace, name);
+    writeFileSync(abs, 'one\nsaved\n');
+    const buffers = new Map<string, string>([[abs, 'one\nunsaved\n']]);
+    const reads: string[] = [];
+    const writes: { path: string; content: string }[] = [];
+    const p = await open({
+      config: FULL,
+      clientCapabilities: { fs: { readTextFile: true, writeTextFile: true } },
+      handlers: (app) =>
+        app
+          .onRequest(acp.methods.client.fs.readTextFile, ({ params }) => {
+            reads.push(params.path);
+            const text = buffers.get(params.path);
+            if (text === undefined) throw acp.RequestError.resourceNotFound(params.path);
+            return { content: text };
+          })
+          .onRequest(acp.methods.client.fs.writeTextFile, ({ params }) => {
+            writes.push({ path: params.path, content: params.content });
+            buffers.set(params.path, params.content);
+            writeFileSync(params.path, params.content); // the editor saves
+            return {};
+          }),
+    });
+    const { sessionId } = await newSession(p);
+    // The hunk's context is the buffer's line, not the disk's: it applies only to the buffer.
+    h.mock.enqueue({ output: [patchCall(patchText(`*** Update File: ${name}`, '@@', ' one', '-unsaved', '+edited'), 'call-buf')] }, DONE_TURN);
+    expect((await prompt(p, sessionId, 'edit the buffer')).stopReason).toBe('end_turn');
+    expect(reads).toContain(abs);
+    expect(writes).toEqual([{ path: abs, content: 'one\nedited\n' }]);
+    expect(readFileSync(abs, 'utf8')).toBe('one\nedited\n');
+    const call = transcript(p.updatesOf(sessionId)).find((e) => e.toolCallId === 'call-buf');
+    expect(call).toMatchObject({ status: 'completed', content: [{ type: 'diff', path: abs, oldText: 'one\nunsaved', newText: 'one\nedited' }] });
+  });
+
+  it('a path reached through a symlink is never handed to the editor to write', async () => {
+    const outside = outsideDir();
+    try {
+      const link = `link-${rand()}`;
+      symlinkSync(outside, join(h.workspace, link));
+      const writes: string[] = [];
+      const p = await open({
+        config: ['approval_policy="on-request"', 'sandbox_mode="workspace-write"'],
+        clientCapabilities: { fs: { readTextFile: false, writeTextFile: true } },
+        handlers: (app) =>
+          app.onRequest(acp.methods.client.fs.writeTextFile, ({ params }) => {
+            writes.push(params.path);
+            return {};
+          }),
+      });
+      const { sessionId } = await newSession(p);
+      p.onPermission = () => ({ outcome: { outcome: 'selected', optionId: 'allow_once' } });
+      h.mock.enqueue({ output: [patchCall(patchText(`*** Add File: ${link}/via-link.txt`, '+x'), 'call-link')] }, DONE_TURN);
+      await prompt(p, sessionId, 'write through the link');
+      // Outside the workspace: the user was asked; the write (if any) was agentd's, not the editor's.
+      expect(p.permissions.some((r) => r.toolCall.toolCallId === 'call-link')).toBe(true);
+      expect(writes).toEqual([]);
+    } finally {
+      rmrf(outside);
+    }
+  });
+
+  it('without the fs capability agentd reads and writes the files itself', async () => {
+    const name = `disk-${rand()}.txt`;
+    const abs = join(h.workspace, name);
+    writeFileSync(abs, 'one\nsaved\n');
+    const p = await open({ config: FULL });
+    const { sessionId } = await newSession(p);
+    h.mock.enqueue({ output: [patchCall(patchText(`*** Update File: ${name}`, '@@', ' one', '-saved', '+edited'), 'call-disk')] }, DONE_TURN);
+    await prompt(p, sessionId, 'edit the file');
+    expect(readFileSync(abs, 'utf8')).toBe('one\nedited\n');
+    expect(p.lines.some((m) => typeof m.method === 'string' && m.method.startsWith('fs/'))).toBe(false);
   });
 });
 

@@ -7,7 +7,7 @@
 import * as acp from '@agentclientprotocol/sdk';
 import type { Config } from '../../config/types.js';
 import type { ApprovalDecision, SessionEvent, TurnInfo } from '../../core/events.js';
-import type { Session } from '../../core/session.js';
+import type { EditorFiles, Session } from '../../core/session.js';
 import { SessionError } from '../../core/session-error.js';
 import type { ThreadSettings } from '../../core/settings.js';
 import type { ThreadManager, ThreadRecord } from '../../core/thread-manager.js';
@@ -314,7 +314,26 @@ export class AcpFace {
       title: record.name ?? (record.preview || null),
     };
     this.open.set(record.id, s);
+    session.setEditorFiles(this.editorFiles(record.id));
     return s;
+  }
+
+  /** The editor's files through the client, as far as it offers them (`clientCapabilities.fs`). */
+  private editorFiles(sessionId: string): EditorFiles | null {
+    const fs = this.clientCaps.fs;
+    if (!fs?.readTextFile && !fs?.writeTextFile) return null;
+    const client = () => {
+      if (!this.client || this.closed) throw new Error('the client connection is closed');
+      return this.client;
+    };
+    const files: EditorFiles = {};
+    if (fs.readTextFile) files.readText = async (path) => (await client().request(acp.methods.client.fs.readTextFile, { sessionId, path })).content;
+    if (fs.writeTextFile) {
+      files.writeText = async (path, content) => {
+        await client().request(acp.methods.client.fs.writeTextFile, { sessionId, path, content });
+      };
+    }
+    return files;
   }
 
   private requireOpen(sessionId: string): OpenSession {

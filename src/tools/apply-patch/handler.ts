@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { realpath } from 'node:fs/promises';
 import type { FileUpdateChange } from '../../core/items.js';
 import {
   TurnAbortedError,
@@ -103,7 +104,8 @@ async function handleApplyPatch(call: ToolCall, ctx: ToolContext): Promise<ToolO
 
   let plan: PatchPlan;
   try {
-    plan = await planPatch(input.patch, ctx.cwd);
+    const editorRead = ctx.editorFiles?.readText?.bind(ctx.editorFiles);
+    plan = await planPatch(input.patch, ctx.cwd, editorRead);
   } catch (err) {
     return { success: false, content: err instanceof Error ? err.message : String(err) };
   }
@@ -146,7 +148,12 @@ async function handleApplyPatch(call: ToolCall, ctx: ToolContext): Promise<ToolO
   }
   await ctx.diff.onBeforeChange(planPaths(plan));
   try {
-    if (decision.sandboxed) {
+    const editorWrite = ctx.editorFiles?.writeText?.bind(ctx.editorFiles);
+    if (editorWrite && (await writableThroughEditor(plan))) {
+      // The editor writes (its buffers stay current); the paths were checked above, and are
+      // exactly where they resolve, so the editor writes nothing the check did not see.
+      for (const f of plan.files) await editorWrite(f.path, f.newContent ?? '');
+    } else if (decision.sandboxed) {
       // An approved patch may also write where the user approved it (the real directories, as checked).
       const approved = decision.action === 'ask' && !check.ok;
       await commitPatchSandboxed(plan, {
@@ -168,6 +175,23 @@ async function handleApplyPatch(call: ToolCall, ctx: ToolContext): Promise<ToolO
   await ctx.diffChanged();
   ctx.itemCompleted({ type: 'fileChange', id, changes, status: 'completed' });
   return { success: true, content: patchSummary(plan) };
+}
+
+/**
+ * Whether the editor can write the whole patch: only adds and in-place updates, each at a path
+ * with no symlink on the way (its directory and, if it exists, the file are their own real
+ * paths). Deletes, moves and anything reached through a link are written by agentd as usual.
+ */
+async function writableThroughEditor(plan: PatchPlan): Promise<boolean> {
+  for (const f of plan.files) {
+    if (f.kind === 'delete' || (f.movePath !== null && f.movePath !== f.path)) return false;
+    const dir = path.dirname(f.path);
+    const realDir = await realpath(dir).catch(() => null);
+    if (realDir !== dir) return false;
+    const real = await realpath(f.path).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? f.path : null));
+    if (real !== f.path) return false;
+  }
+  return true;
 }
 
 /** Whether the thread's patches go through the sandbox, and whether it can start here. */

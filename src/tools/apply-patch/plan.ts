@@ -49,7 +49,7 @@ export interface PatchPlan {
  * nothing. Throws `PatchParseError` for a malformed patch and `PatchApplyError` when a hunk does
  * not match, a file to update or delete is missing, or the patch is empty.
  */
-export async function planPatch(text: string, cwd: string): Promise<PatchPlan> {
+export async function planPatch(text: string, cwd: string, readEditorText?: (path: string) => Promise<string>): Promise<PatchPlan> {
   const { hunks } = parsePatch(text);
   if (hunks.length === 0) throw new PatchApplyError('No files were modified: the patch contains no file operations.');
   // Planned contents by absolute path, so a later hunk sees an earlier hunk's result.
@@ -60,6 +60,15 @@ export async function planPatch(text: string, cwd: string): Promise<PatchPlan> {
     const read = await readIfExists(abs, display);
     if (read === null) return null;
     readFrom.set(abs, read.realPath);
+    // A file the editor has open is patched as its buffer reads (unsaved changes win); the disk
+    // read above still decides that it exists, is a regular file, and where it really is.
+    if (readEditorText) {
+      try {
+        return await readEditorText(abs);
+      } catch {
+        return read.content;
+      }
+    }
     return read.content;
   };
 
