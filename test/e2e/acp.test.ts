@@ -187,6 +187,19 @@ describe('acp: tool calls and permissions', () => {
     expect(call.content[0]).toMatchObject({ type: 'diff', path: abs, newText: 'one\nTWO\nthree' });
   });
 
+  it('a running command shows its output as it comes', async () => {
+    const p = await open({ config: FULL });
+    const { sessionId } = await newSession(p);
+    h.mock.enqueue({ output: [execCall('echo first-line; sleep 0.5; echo second-line', 'call-progress')] }, DONE_TURN);
+    await prompt(p, sessionId, 'show progress');
+    const ups = p.updatesOf(sessionId).filter((u) => u.sessionUpdate === 'tool_call_update' && u.toolCallId === 'call-progress') as (acp.ToolCallUpdate & { sessionUpdate: string })[];
+    const interim = ups.filter((u) => u.status == null);
+    const text = (u: acp.ToolCallUpdate) => JSON.stringify(u.content ?? []);
+    expect(interim.some((u) => text(u).includes('first-line') && !text(u).includes('second-line'))).toBe(true);
+    expect(text(ups.at(-1)!)).toContain('second-line');
+    expect(ups.at(-1)!.status).toBe('completed');
+  });
+
   it('cancel during a long command kills it and answers cancelled', async () => {
     const p = await open({ config: FULL });
     const { sessionId } = await newSession(p);

@@ -12,7 +12,7 @@ import { SessionError } from '../../core/session-error.js';
 import type { ThreadSettings } from '../../core/settings.js';
 import type { ThreadManager, ThreadRecord } from '../../core/thread-manager.js';
 import type { Logger } from '../../util/logger.js';
-import { isToolItem, planEntries, promptInput, PromptContentError, startedToolCall, thoughtText, toolCallOf, userContent } from './items.js';
+import { fence, isToolItem, planEntries, promptInput, PromptContentError, startedToolCall, thoughtText, toolCallOf, userContent } from './items.js';
 import { configOptions, EFFORT_OPTION, findMode, MODE_OPTION, MODEL_OPTION, modeState, currentMode } from './modes.js';
 
 export interface AcpFaceDeps {
@@ -36,6 +36,8 @@ interface OpenSession {
   calls: Map<string, acp.ToolCall>;
   /** Pending permission requests by approval id. */
   permissions: Map<string, AbortController>;
+  /** Output of running commands not yet shown, and the timer that shows it. */
+  output: Map<string, { text: string; timer: NodeJS.Timeout | null }>;
   /** What the user rejected for the rest of the session (`reject_always`). */
   rejected: Set<string>;
   /** The mode and options last reported, to report changes once. */
@@ -50,6 +52,10 @@ export const AVAILABLE_COMMANDS: acp.AvailableCommand[] = [
   { name: 'review', description: 'Review the uncommitted changes in the workspace', input: { hint: 'optional: what to focus on' } },
   { name: 'undo', description: 'Revert the last turn, restoring the files it changed' },
 ];
+
+/** How often a running command's output is shown, and how much of its tail. */
+const OUTPUT_EVERY_MS = 100;
+const OUTPUT_TAIL_CHARS = 16_384;
 
 const PERMISSION_OPTIONS: acp.PermissionOption[] = [
   { optionId: 'allow_once', name: 'Allow', kind: 'allow_once' },
@@ -308,6 +314,7 @@ export class AcpFace {
       streamed: new Map(),
       calls: new Map(),
       permissions: new Map(),
+      output: new Map(),
       rejected: new Set(),
       reportedMode: currentMode(settings),
       reportedOptions: JSON.stringify(configOptions(settings, this.deps.threads.configOf(record.id))),
@@ -431,7 +438,11 @@ export class AcpFace {
         return;
       }
       case 'item_completed':
+        this.dropOutput(s, e.item.id);
         this.itemCompleted(s, e.item);
+        return;
+      case 'command_output_delta':
+        this.commandOutput(s, e.itemId, e.delta);
         return;
       case 'plan_updated':
         this.update(s, { sessionUpdate: 'plan', entries: planEntries(e.plan) });
@@ -465,6 +476,30 @@ export class AcpFace {
       default:
         return;
     }
+  }
+
+  /**
+   * A running command's output, shown as its tool call's content at most every OUTPUT_EVERY_MS
+   * (the tail, as an editor's view of a running command); the completed call shows it whole.
+   */
+  private commandOutput(s: OpenSession, itemId: string, delta: string): void {
+    if (!s.calls.has(itemId)) return;
+    let o = s.output.get(itemId);
+    if (!o) s.output.set(itemId, (o = { text: '', timer: null }));
+    o.text = (o.text + delta).slice(-OUTPUT_TAIL_CHARS);
+    if (o.timer) return;
+    o.timer = setTimeout(() => {
+      const cur = s.output.get(itemId);
+      if (!cur) return;
+      cur.timer = null;
+      this.update(s, { sessionUpdate: 'tool_call_update', toolCallId: itemId, content: [{ type: 'content', content: { type: 'text', text: fence(cur.text) } }] });
+    }, OUTPUT_EVERY_MS);
+  }
+
+  private dropOutput(s: OpenSession, itemId: string): void {
+    const o = s.output.get(itemId);
+    if (o?.timer) clearTimeout(o.timer);
+    s.output.delete(itemId);
   }
 
   private stream(s: OpenSession, itemId: string, kind: 'agent_message_chunk' | 'agent_thought_chunk', text: string): void {

@@ -94,7 +94,7 @@ function commandToolCall(item: CommandItem): acp.ToolCall {
 }
 
 /** Output as a fenced block that its own backticks cannot close. */
-function fence(text: string): string {
+export function fence(text: string): string {
   let ticks = '```';
   while (text.includes(ticks)) ticks += '`';
   return `${ticks}\n${text}${text.endsWith('\n') ? '' : '\n'}${ticks}`;
