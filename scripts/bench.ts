@@ -2,7 +2,8 @@
  * Benchmarks of agentd against the bundled mock model (in this process, on 127.0.0.1): startup,
  * idle memory, turn latency, streaming, many threads, thread/start, shell and apply_patch round
  * trips, long histories (`history`: resume of 10,000 items, list over 10,000 threads), and the
- * daemon's memory while a client stops reading (`stall-stream`, `stall-command`). Prints a table, then `JSON:` and one machine-readable object
+ * daemon's memory while a client stops reading (`stall-stream`, `stall-command`), and the ACP
+ * face's turn latency and 20,000-delta stream (`acp`). Prints a table, then `JSON:` and one machine-readable object
  * `{metric: {median, p90, unit, target, pass, ...}}`.
  *
  * Usage: npm run bench   (node dist/scripts/bench.js [--quick] [--only name,name])
@@ -29,6 +30,7 @@ import {
   type Plan,
   type Results,
 } from './bench/scenarios.js';
+import { acpFace } from './bench/acp.js';
 import { longHistory } from './bench/long-history.js';
 import { stalledCommand, stalledStream } from './bench/stalled-client.js';
 import { formatTable } from './bench/stats.js';
@@ -110,6 +112,7 @@ async function main(): Promise<number> {
     await step('patch', async () => patch(await daemon(), env, plan, results));
     if (shared) await stopDaemon(shared);
     shared = null;
+    await step('acp', () => acpFace(env, plan, results));
     await step('threads', () => manyThreads(env, plan, results));
     await step('history', () => longHistory(env, root, results, plan.historyRuns));
     await step('stall-stream', () => stalledStream(env, results));
