@@ -74,6 +74,15 @@ describe('acp: handshake and JSON-RPC hygiene', () => {
     expect(p.lines.filter((m) => m.id === null)).toHaveLength(1);
   });
 
+  it('authenticate names the provider key variable and checks it is set', async () => {
+    const p = spawnAcp(h, { config: ['model_providers.mock.env_key="AGENTD_TEST_KEY"'], env: { AGENTD_TEST_KEY: '' } });
+    procs.push(p);
+    const init = await p.agent.request(acp.methods.agent.initialize, { protocolVersion: 1, clientCapabilities: {} });
+    expect(init.authMethods?.map((m) => m.id)).toEqual(['env:AGENTD_TEST_KEY']);
+    await expect(p.agent.request(acp.methods.agent.authenticate, { methodId: 'env:AGENTD_TEST_KEY' })).rejects.toMatchObject({ code: -32000 });
+    await expect(p.agent.request(acp.methods.agent.authenticate, { methodId: 'env:OTHER' })).rejects.toMatchObject({ code: -32602 });
+  });
+
   it('an unknown session is -32002; bad params are -32602', async () => {
     const p = await open();
     await expect(prompt(p, 'no-such-session', 'hi')).rejects.toMatchObject({ code: -32002 });
@@ -101,6 +110,38 @@ describe('acp: prompts', () => {
     expect(ups.find((u) => u.sessionUpdate === 'session_info_update')).toMatchObject({ title: 'say hello' });
     // The model saw the prompt text.
     expect(JSON.stringify(h.mock.requests.at(-1)!.body.input)).toContain('say hello');
+  });
+
+  it('session/cancel during streaming stops the model and answers cancelled', async () => {
+    const p = await open();
+    const { sessionId } = await newSession(p);
+    const aborts = h.mock.clientAborts;
+    h.mock.enqueue({ output: [{ type: 'text', text: 'never finished', chunks: 3 }], fault: { hang: true } });
+    const answer = prompt(p, sessionId, 'stream forever');
+    await p.waitForLine((m) => m.params?.sessionId === sessionId && m.params?.update?.sessionUpdate === 'agent_message_chunk');
+    await p.agent.notify(acp.methods.agent.session.cancel, { sessionId });
+    expect((await answer).stopReason).toBe('cancelled');
+    await h.mock.waitForClientAbort(aborts + 1);
+    // The session takes the next prompt.
+    h.mock.enqueue(DONE_TURN);
+    expect((await prompt(p, sessionId, 'next')).stopReason).toBe('end_turn');
+  });
+
+  it('$/cancel_request for a prompt cancels its turn too', async () => {
+    const p = await open();
+    const { sessionId } = await newSession(p);
+    h.mock.enqueue({ output: [{ type: 'text', text: 'never finished', chunks: 3 }], fault: { hang: true } });
+    const ac = new AbortController();
+    const answer = p.agent.request(acp.methods.agent.session.prompt, { sessionId, prompt: [{ type: 'text', text: 'hang' }] }, { cancellationSignal: ac.signal });
+    await p.waitForLine((m) => m.params?.sessionId === sessionId && m.params?.update?.sessionUpdate === 'agent_message_chunk');
+    ac.abort();
+    const settled = await answer.then(
+      (r) => r.stopReason,
+      (e: { code?: number }) => e.code,
+    );
+    expect(settled).toBe('cancelled');
+    h.mock.enqueue(DONE_TURN);
+    expect((await prompt(p, sessionId, 'after')).stopReason).toBe('end_turn');
   });
 
   it('embedded context reaches the model; an audio prompt is refused', async () => {
