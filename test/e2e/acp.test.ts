@@ -2,7 +2,7 @@
  * `agentd acp` driven by the ACP SDK's client side as an editor drives it, against the mock model.
  * Every stdout line is checked against the SDK's schema (see test/support/acp.ts).
  */
-import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as acp from '@agentclientprotocol/sdk';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -39,6 +39,18 @@ async function newSession(p: AcpProcess, extra: Partial<acp.NewSessionRequest> =
 
 function prompt(p: AcpProcess, sessionId: string, text: string) {
   return p.agent.request(acp.methods.agent.session.prompt, { sessionId, prompt: [{ type: 'text', text }] });
+}
+
+/** The first file under `dir` (recursively) whose path satisfies `pred`. */
+function findFile(dir: string, pred: (path: string) => boolean): string | null {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) {
+      const found = findFile(path, pred);
+      if (found) return found;
+    } else if (pred(path)) return path;
+  }
+  return null;
 }
 
 const kinds = (updates: acp.SessionUpdate[]) => updates.map((u) => u.sessionUpdate);
@@ -381,6 +393,27 @@ describe('acp: durable sessions', () => {
     const replayed = q.updatesOf(sessionId);
     expect(transcript(replayed)).toEqual(live);
     expect(transcript(replayed, { users: true })[0]).toMatchObject({ type: 'user_message_chunk', text: 'do the things' });
+  });
+
+  it('MCP servers from session/new become the thread\'s own mcp_servers config (stdio and http; sse skipped)', async () => {
+    const p = await open();
+    const { sessionId } = await newSession(p, {
+      mcpServers: [
+        { name: 'local', command: '/bin/echo', args: ['mcp'], env: [{ name: 'TOKEN', value: 't' }] },
+        { type: 'http', name: 'remote', url: 'http://127.0.0.1:9/mcp', headers: [{ name: 'X-Key', value: 'k' }] },
+        { type: 'sse', name: 'old', url: 'http://127.0.0.1:9/sse', headers: [] },
+      ],
+    });
+    const rollout = findFile(h.home, (f) => f.includes(sessionId) && f.endsWith('.jsonl'));
+    const settings = readFileSync(rollout!, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .find((l) => l.type === 'settings');
+    expect(settings.settings.threadConfig.mcp_servers).toEqual({
+      local: { command: '/bin/echo', args: ['mcp'], env: { TOKEN: 't' } },
+      remote: { url: 'http://127.0.0.1:9/mcp', http_headers: { 'X-Key': 'k' } },
+    });
   });
 
   it('list (cwd filter), resume without replay, close and delete', async () => {

@@ -148,11 +148,11 @@ export class AcpFace {
   }
 
   private newSession(p: acp.NewSessionRequest): acp.NewSessionResponse {
-    this.refuseMcp(p.mcpServers);
     const dirs = p.additionalDirectories ?? [];
     const { threads } = this.deps;
     const base = threads.resolveSettings({ cwd: p.cwd });
-    const { session, record } = threads.start({ cwd: p.cwd, sandboxPolicy: withRoots(base.sandboxPolicy, dirs) });
+    const mcp = this.mcpLayer(p.mcpServers);
+    const { session, record } = threads.start({ cwd: p.cwd, sandboxPolicy: withRoots(base.sandboxPolicy, dirs), ...(mcp ? { config: mcp } : {}) });
     const s = this.attach(session, record, dirs);
     void threads.refreshGitInfo(record.id);
     this.afterReply(() => this.sendCommands(s));
@@ -160,14 +160,14 @@ export class AcpFace {
   }
 
   private async loadSession(p: acp.LoadSessionRequest | acp.ResumeSessionRequest, replay: boolean): Promise<acp.LoadSessionResponse> {
-    this.refuseMcp(p.mcpServers ?? []);
     const { threads } = this.deps;
+    const mcp = this.mcpLayer(p.mcpServers ?? []);
     const already = this.open.get(p.sessionId);
     const dirs = p.additionalDirectories ?? [];
     let s: OpenSession;
     if (already) s = already;
     else {
-      const { session, record } = await threads.resume(p.sessionId, { cwd: p.cwd });
+      const { session, record } = await threads.resume(p.sessionId, { cwd: p.cwd, ...(mcp ? { config: mcp } : {}) });
       const settings = session.settings();
       if (dirs.length > 0 && settings.sandboxPolicy.type === 'workspaceWrite') session.updateSettings({ sandboxPolicy: withRoots(settings.sandboxPolicy, dirs) });
       s = this.attach(session, record, dirs);
@@ -349,10 +349,25 @@ export class AcpFace {
     return s;
   }
 
-  private refuseMcp(servers: acp.McpServer[]): void {
-    if (servers.length > 0) {
-      this.deps.logger.warn({ servers: servers.map((m) => m.name) }, 'MCP servers from the client are not supported yet; ignored');
+  /**
+   * The client's MCP servers as the thread's own config (`mcp_servers`, Codex keys), so the core
+   * runs them like configured ones: stdio and streamable HTTP. SSE servers are not supported
+   * (not offered in `mcpCapabilities`) and are skipped with a warning.
+   */
+  private mcpLayer(servers: acp.McpServer[]): Record<string, unknown> | null {
+    const table: Record<string, Record<string, unknown>> = {};
+    for (const m of servers) {
+      if ('type' in m && m.type === 'sse') {
+        this.deps.logger.warn({ server: m.name }, 'SSE MCP servers are not supported; skipped');
+        continue;
+      }
+      if ('type' in m && m.type === 'http') {
+        table[m.name] = { url: m.url, http_headers: Object.fromEntries(m.headers.map((h) => [h.name, h.value])) };
+      } else if ('command' in m) {
+        table[m.name] = { command: m.command, args: m.args, env: Object.fromEntries(m.env.map((e) => [e.name, e.value])) };
+      }
     }
+    return Object.keys(table).length > 0 ? { mcp_servers: table } : null;
   }
 
   private update(s: OpenSession, update: acp.SessionUpdate): void {
