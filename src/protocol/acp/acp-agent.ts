@@ -32,6 +32,8 @@ interface OpenSession {
   prompt: { turnId: string | null; cancelled: boolean } | null;
   /** What was streamed of each message or thought item (text so far). */
   streamed: Map<string, string>;
+  /** Streamed text not sent yet (deltas that arrived together go out as one chunk). */
+  pendingChunk: { kind: 'agent_message_chunk' | 'agent_thought_chunk'; itemId: string; text: string } | null;
   /** The tool calls shown so far in the running turn (for permission requests). */
   calls: Map<string, acp.ToolCall>;
   /** Pending permission requests by approval id. */
@@ -235,6 +237,8 @@ export class AcpFace {
       s.prompt.turnId = turn.id;
       if (s.prompt.cancelled) void s.session.interrupt(turn.id).catch(() => undefined);
       const done = await s.session.turnEnded(turn.id);
+      // Every update of the turn goes out before its answer.
+      this.flushChunk(s);
       return { stopReason: stopReason(done, s.prompt.cancelled) };
     } finally {
       signal.removeEventListener('abort', onAbort);
@@ -312,6 +316,7 @@ export class AcpFace {
       additionalDirectories: dirs,
       prompt: null,
       streamed: new Map(),
+      pendingChunk: null,
       calls: new Map(),
       permissions: new Map(),
       output: new Map(),
@@ -371,6 +376,11 @@ export class AcpFace {
   }
 
   private update(s: OpenSession, update: acp.SessionUpdate): void {
+    this.flushChunk(s);
+    this.send(s, update);
+  }
+
+  private send(s: OpenSession, update: acp.SessionUpdate): void {
     if (this.closed || !this.client) return;
     this.client.notify(acp.methods.client.session.update, { sessionId: s.id, update }).catch((err: unknown) => {
       this.deps.logger.debug({ err }, 'session/update not sent');
@@ -517,9 +527,27 @@ export class AcpFace {
     s.output.delete(itemId);
   }
 
+  /**
+   * Streams text of a message or thought. Deltas that arrive together (in one read of the model's
+   * stream) go out as one chunk, on the next turn of the event loop or before any other update.
+   */
   private stream(s: OpenSession, itemId: string, kind: 'agent_message_chunk' | 'agent_thought_chunk', text: string): void {
     s.streamed.set(itemId, (s.streamed.get(itemId) ?? '') + text);
-    this.update(s, { sessionUpdate: kind, messageId: itemId, content: { type: 'text', text } });
+    const p = s.pendingChunk;
+    if (p && p.kind === kind && p.itemId === itemId) {
+      p.text += text;
+      return;
+    }
+    this.flushChunk(s);
+    s.pendingChunk = { kind, itemId, text };
+    setImmediate(() => this.flushChunk(s));
+  }
+
+  private flushChunk(s: OpenSession): void {
+    const p = s.pendingChunk;
+    if (!p) return;
+    s.pendingChunk = null;
+    this.send(s, { sessionUpdate: p.kind, messageId: p.itemId, content: { type: 'text', text: p.text } });
   }
 
   /** What a completed item adds to what was streamed: the rest of its text, or its final tool call. */
