@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import * as acp from '@agentclientprotocol/sdk';
 import Ajv from 'ajv';
-import { mockConfig, type Harness } from './harness.js';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { createHarness, mockConfig, type Harness } from './harness.js';
 
 const require = createRequire(import.meta.url);
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'agentd');
@@ -262,4 +263,51 @@ export function transcript(updates: acp.SessionUpdate[], opts: { users?: boolean
     }
   }
   return out;
+}
+
+export interface AcpSuite {
+  harness(): Harness;
+  /** Spawns and initializes a daemon (killed after the file; its stdout checked after each test). */
+  open(opts?: SpawnAcpOptions): Promise<AcpProcess>;
+  /** Adds a spawned process to the checks and the teardown. */
+  track(p: AcpProcess): AcpProcess;
+  newSession(p: AcpProcess, extra?: Partial<acp.NewSessionRequest>): Promise<acp.NewSessionResponse>;
+  prompt(p: AcpProcess, sessionId: string, text: string): Promise<acp.PromptResponse>;
+}
+
+/**
+ * A test file's harness and daemons: every line each daemon wrote must fit the schema (checked
+ * after each test), and every daemon is killed at the end.
+ */
+export function acpSuite(): AcpSuite {
+  let h: Harness | null = null;
+  const procs: AcpProcess[] = [];
+  beforeAll(async () => {
+    h = await createHarness();
+  });
+  afterEach(() => {
+    for (const p of procs) expect(p.problems, p.stderr().slice(-2000)).toEqual([]);
+  });
+  afterAll(async () => {
+    await Promise.all(procs.map((p) => p.kill()));
+    await h?.cleanup();
+  });
+  const harness = () => {
+    if (!h) throw new Error('the harness starts in beforeAll');
+    return h;
+  };
+  return {
+    harness,
+    track(p) {
+      procs.push(p);
+      return p;
+    },
+    async open(opts = {}) {
+      const p = await startAcp(harness(), opts);
+      procs.push(p);
+      return p;
+    },
+    newSession: (p, extra = {}) => p.agent.request(acp.methods.agent.session.new, { cwd: harness().workspace, mcpServers: [], ...extra }),
+    prompt: (p, sessionId, text) => p.agent.request(acp.methods.agent.session.prompt, { sessionId, prompt: [{ type: 'text', text }] }),
+  };
 }
