@@ -235,7 +235,7 @@ export class AcpFace {
         turn = await s.session.submit(input);
       }
       s.prompt.turnId = turn.id;
-      if (s.prompt.cancelled) void s.session.interrupt(turn.id).catch(() => undefined);
+      if (s.prompt.cancelled) void interruptQuietly(s.session, turn.id);
       const done = await s.session.turnEnded(turn.id);
       // Every update of the turn goes out before its answer.
       this.flushChunk(s);
@@ -302,7 +302,7 @@ export class AcpFace {
     s.prompt.cancelled = true;
     for (const ac of s.permissions.values()) ac.abort();
     const turnId = s.prompt.turnId;
-    if (turnId && s.session.activeTurnId() === turnId) await s.session.interrupt(turnId).catch(() => undefined);
+    if (turnId) await interruptQuietly(s.session, turnId);
   }
 
   // --- sessions and events
@@ -673,6 +673,16 @@ function slashCommand(blocks: acp.ContentBlock[]): { name: string; rest: string 
 function withRoots<P extends ThreadSettings['sandboxPolicy']>(policy: P, dirs: string[]): P {
   if (policy.type !== 'workspaceWrite' || dirs.length === 0) return policy;
   return { ...policy, writableRoots: [...new Set([...policy.writableRoots, ...dirs])] };
+}
+
+/** Interrupts the turn if it still runs (it may have just ended: then there is nothing to do). */
+async function interruptQuietly(session: Session, turnId: string): Promise<void> {
+  if (session.activeTurnId() !== turnId) return;
+  try {
+    await session.interrupt(turnId);
+  } catch {
+    // It ended meanwhile.
+  }
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
