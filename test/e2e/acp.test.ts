@@ -77,6 +77,16 @@ describe('acp: handshake and JSON-RPC hygiene', () => {
     await expect(p.agent.request(acp.methods.agent.authenticate, { methodId: 'env:OTHER' })).rejects.toMatchObject({ code: -32602 });
   });
 
+  it('stdout carries only protocol lines, even with every log level on', async () => {
+    const p = await open({ logLevel: 'trace' });
+    const { sessionId } = await newSession(p);
+    h.mock.enqueue({ output: [{ type: 'text', text: 'logged turn' }] });
+    expect((await prompt(p, sessionId, 'log everything')).stopReason).toBe('end_turn');
+    expect(p.stderr().length).toBeGreaterThan(0); // the logs went to stderr
+    expect(p.lines.every((m) => m.jsonrpc === '2.0')).toBe(true);
+    // (every line was also parsed and checked against the schema: see the suite's afterEach)
+  });
+
   it('an unknown session is -32002; bad params are -32602', async () => {
     const p = await open();
     await expect(prompt(p, 'no-such-session', 'hi')).rejects.toMatchObject({ code: -32002 });
@@ -140,7 +150,7 @@ describe('acp: prompts', () => {
     expect((await prompt(p, sessionId, 'after')).stopReason).toBe('end_turn');
   });
 
-  it('embedded context reaches the model; an audio prompt is refused', async () => {
+  it('embedded context and images reach the model; an audio prompt is refused', async () => {
     const p = await open();
     const { sessionId } = await newSession(p);
     h.mock.enqueue(DONE_TURN);
@@ -152,6 +162,9 @@ describe('acp: prompts', () => {
       ],
     });
     expect(JSON.stringify(h.mock.requests.at(-1)!.body.input)).toContain('const unsaved = 42;');
+    h.mock.enqueue(DONE_TURN);
+    await p.agent.request(acp.methods.agent.session.prompt, { sessionId, prompt: [{ type: 'text', text: 'see' }, { type: 'image', data: 'iVBORw0KGgo=', mimeType: 'image/png' }] });
+    expect(JSON.stringify(h.mock.requests.at(-1)!.body.input)).toContain('data:image/png;base64,iVBORw0KGgo=');
     await expect(
       p.agent.request(acp.methods.agent.session.prompt, { sessionId, prompt: [{ type: 'audio', data: 'AAAA', mimeType: 'audio/wav' }] }),
     ).rejects.toMatchObject({ code: -32602 });

@@ -87,6 +87,8 @@ export interface AcpProcess {
 
 export interface SpawnAcpOptions {
   config?: string[];
+  /** The daemon's log level (default: $AGENTD_TEST_LOG or warn); logs go to stderr. */
+  logLevel?: string;
   env?: NodeJS.ProcessEnv;
   clientCapabilities?: acp.ClientCapabilities;
   /** Extra client request handlers (fs, terminal). */
@@ -95,7 +97,7 @@ export interface SpawnAcpOptions {
 
 /** Spawns `agentd acp` on the harness's home, pointed at the mock model, and connects the SDK client. */
 export function spawnAcp(h: Harness, opts: SpawnAcpOptions = {}): AcpProcess {
-  const args = ['acp', ...[...mockConfig(h.mock.url), ...(opts.config ?? [])].flatMap((c) => ['-c', c]), '--log-level', process.env.AGENTD_TEST_LOG ?? 'warn'];
+  const args = ['acp', ...[...mockConfig(h.mock.url), ...(opts.config ?? [])].flatMap((c) => ['-c', c]), '--log-level', opts.logLevel ?? process.env.AGENTD_TEST_LOG ?? 'warn'];
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: h.workspace,
     env: { ...process.env, HOME: join(h.home, 'user-home'), AGENTD_HOME: h.home, AGENTD_RETRY_BASE_MS: '5', ...opts.env },
