@@ -203,6 +203,8 @@ describe('acp: durable sessions', () => {
     const replayed = q.updatesOf(sessionId);
     expect(transcript(replayed)).toEqual(live);
     expect(transcript(replayed, { users: true })[0]).toMatchObject({ type: 'user_message_chunk', text: 'do the things' });
+    expect(replayed.find((u) => u.sessionUpdate === 'session_info_update')).toMatchObject({ title: 'do the things' });
+    expect(replayed.find((u) => u.sessionUpdate === 'usage_update')).toMatchObject({ size: 272_000 });
   });
 
   it('MCP servers from session/new become the thread\'s own mcp_servers config (stdio and http; sse skipped)', async () => {

@@ -432,6 +432,7 @@ export class AcpFace {
     }
     const usage = s.session.tokenUsage();
     if (usage?.modelContextWindow) this.update(s, { sessionUpdate: 'usage_update', used: usage.last.totalTokens, size: usage.modelContextWindow });
+    if (s.title) this.update(s, { sessionUpdate: 'session_info_update', title: s.title, updatedAt: new Date(s.record.updatedAt * 1000).toISOString() });
   }
 
   private onSessionEvent(threadId: string, e: SessionEvent): void {
