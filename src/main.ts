@@ -9,17 +9,18 @@ import { ConfigError } from './config/types.js';
 import { defaultHome, initializeResult, parsePlainInitialize } from './protocol/app-server/initialize-result.js';
 
 interface CliArgs {
-  command: 'app-server' | 'demo' | 'acp' | 'help' | 'version';
+  command: 'app-server' | 'demo' | 'acp' | 'conformance' | 'help' | 'version';
   overrides: string[];
   logLevel?: string;
   logFile?: string;
   rest: string[];
 }
 
-const USAGE = `usage: agentd [app-server|demo|help|version] [-c key=value]... [--log-level LEVEL] [--log-file PATH]
+const USAGE = `usage: agentd [app-server|demo|conformance|help|version] [-c key=value]... [--log-level LEVEL] [--log-file PATH]
 
   app-server   serve the Codex app-server v2 protocol (JSON-RPC, one JSON object per line) on stdio (default)
   demo         run a demo turn offline against the bundled mock model and print it
+  conformance  run the app-server conformance scenarios against a server command (--server "<command>"; see \`agentd conformance --help\`)
   -c key=value override a config.toml key (value parsed as TOML, else a string)
   --log-level  trace|debug|info|warn|error|silent (default: $AGENTD_LOG or info); logs go to stderr
   --log-file   write logs to this file instead of stderr
@@ -43,9 +44,10 @@ function parseArgs(argv: string[]): CliArgs {
     else if (a.startsWith('--log-level=')) args.logLevel = a.slice('--log-level='.length);
     else if (a === '--log-file') args.logFile = next();
     else if (a.startsWith('--log-file=')) args.logFile = a.slice('--log-file='.length);
+    else if (commandSeen && args.command === 'conformance') args.rest.push(a);
     else if (a === '-h' || a === '--help') args.command = 'help';
     else if (a === '-V' || a === '--version') args.command = 'version';
-    else if (!commandSeen && ['app-server', 'demo', 'acp', 'help', 'version'].includes(a)) {
+    else if (!commandSeen && ['app-server', 'demo', 'acp', 'conformance', 'help', 'version'].includes(a)) {
       args.command = a as CliArgs['command'];
       commandSeen = true;
     } else args.rest.push(a);
@@ -141,6 +143,11 @@ async function main(): Promise<void> {
       process.stderr.write('agentd: the ACP face is not available yet; use `agentd app-server`\n');
       process.exit(2);
       return;
+    case 'conformance': {
+      const { conformanceCli } = await import('./conformance/cli.js');
+      process.exit(await conformanceCli(args.rest, process.stdout, process.stderr));
+      return;
+    }
     case 'demo': {
       const { runDemo } = await import('./demo/demo.js');
       const code = await runDemo({ overrides: args.overrides, out: process.stdout, logLevel: args.logLevel });
