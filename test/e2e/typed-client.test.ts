@@ -41,6 +41,9 @@ describe('the typed client (agentd/client)', () => {
     const c = spawnTyped(['approval_policy="untrusted"', 'sandbox_mode="workspace-write"']);
     const init = await c.initialize({ name: 'typed-test', version: '1' });
     expect(init.userAgent).toMatch(/^agentd\//);
+    expect(init.protocolVersion).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(init.methods?.clientRequests).toContain('turn/start');
+    expect(init.methods?.serverRequests).toContain('item/commandExecution/requestApproval');
     const { thread } = await c.request('thread/start', { cwd: h.workspace, ephemeral: true });
     h.mock.enqueue(
       { output: [{ type: 'function_call', name: 'exec_command', arguments: { cmd: 'touch typed-client.txt' }, callId: 'c1' }] },
