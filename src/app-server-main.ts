@@ -6,7 +6,8 @@ import { ThreadManager } from './core/thread-manager.js';
 import { createModelClient } from './model/client-factory.js';
 import type { ModelClient, ProviderSettings } from './model/types.js';
 import { injectTestFaults, installProcessGuards } from './process-guards.js';
-import { AppServer } from './protocol/app-server/app-server.js';
+import { AppServer, type AppServerDeps } from './protocol/app-server/app-server.js';
+import { ConnectionHub } from './protocol/app-server/hub.js';
 import { RpcServer } from './rpc/rpc-server.js';
 import { PrefixRulesFile } from './store/prefix-rules-file.js';
 import { includeSkillInstructions, SkillsManager, skillRulesFromConfig } from './skills/index.js';
@@ -28,6 +29,12 @@ export interface AppServerOptions {
   version: string;
   /** `main` already answered `initialize` with these client settings (fast start). */
   preInitialized?: { optOutNotificationMethods: string[] } | null;
+  /** Serve clients on these addresses (`unix:PATH`, `ws://HOST:PORT`) instead of stdio. */
+  listen?: string[];
+  /** The token websocket clients must present (`--auth-token-file`). */
+  authTokenFile?: string;
+  /** Told the bound addresses once listening. */
+  onListening?: (addresses: string[]) => void;
 }
 
 /**
@@ -71,7 +78,8 @@ export async function startAppServer(opts: AppServerOptions): Promise<void> {
   }
   const prefixRules = new PrefixRules(loadedRules.rules, { store: rulesFile });
   const shellRuntime = new ShellRuntime({ env: commandEnv, prefixRules });
-  const rpc = new RpcServer({ input: opts.input, output: opts.output, logger });
+  const listening = (opts.listen?.length ?? 0) > 0;
+  const rpc = listening ? null : new RpcServer({ input: opts.input, output: opts.output, logger });
   const markers = config.raw.project_root_markers;
   const skills = new SkillsManager({
     agentdHome: config.home,
@@ -90,11 +98,10 @@ export async function startAppServer(opts: AppServerOptions): Promise<void> {
     modelInfo: (m, own) => modelInfo(m, own ?? config),
     createDiffTracker: (cwd) => new TurnDiffTrackerImpl(cwd),
     cliVersion: opts.version,
-    flow: rpc.flow,
+    flow: rpc?.flow,
     skills,
   });
-  const app = new AppServer({
-    rpc,
+  const face: Omit<AppServerDeps, 'rpc'> = {
     threads,
     skills,
     config,
@@ -111,7 +118,15 @@ export async function startAppServer(opts: AppServerOptions): Promise<void> {
         timeoutMs: p.timeoutMs ?? undefined,
         baseEnv: commandEnv,
       }),
-  });
+  };
+  if (!rpc) {
+    await serveListeners(opts, face, () => {
+      skills.close();
+      store.close();
+    });
+    return;
+  }
+  const app = new AppServer({ ...face, rpc });
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
@@ -135,4 +150,43 @@ export async function startAppServer(opts: AppServerOptions): Promise<void> {
   app.start();
   injectTestFaults(process.env.AGENTD_TEST_FAULTS, logger);
   logger.debug({ home: config.home }, 'agentd app-server ready');
+}
+
+/**
+ * Listener mode: every connection gets its own face over one shared hub, so clients share
+ * threads; the daemon runs until SIGTERM/SIGINT.
+ */
+async function serveListeners(opts: AppServerOptions, face: Omit<AppServerDeps, 'rpc'>, closeServices: () => void): Promise<void> {
+  const { startListeners } = await import('./listeners.js');
+  const { logger, threads } = face;
+  const hub = new ConnectionHub(threads, logger);
+  const listeners = await startListeners({
+    listen: opts.listen ?? [],
+    authTokenFile: opts.authTokenFile,
+    logger,
+    serve: (input, output, label) => {
+      const rpc = new RpcServer({ input, output, logger });
+      rpc.onClose(() => output.destroy());
+      new AppServer({ ...face, rpc, hub, preInitialized: null }).start();
+      logger.debug({ transport: label }, 'client connected');
+    },
+  });
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    try {
+      await listeners.close();
+      await threads.shutdown();
+      closeServices();
+    } catch (err) {
+      logger.error({ err }, 'shutdown failed');
+    }
+    logger.flush?.();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop());
+  process.once('SIGINT', () => void stop());
+  injectTestFaults(process.env.AGENTD_TEST_FAULTS, logger);
+  opts.onListening?.(listeners.addresses);
 }

@@ -13,6 +13,8 @@ interface CliArgs {
   overrides: string[];
   logLevel?: string;
   logFile?: string;
+  listen: string[];
+  authTokenFile?: string;
   rest: string[];
 }
 
@@ -24,12 +26,15 @@ const USAGE = `usage: agentd [app-server|demo|conformance|help|version] [-c key=
   -c key=value override a config.toml key (value parsed as TOML, else a string)
   --log-level  trace|debug|info|warn|error|silent (default: $AGENTD_LOG or info); logs go to stderr
   --log-file   write logs to this file instead of stderr
+  --listen ADDR  serve clients on unix:PATH (socket 0600) or ws://HOST:PORT instead of stdio; repeatable.
+               Several clients share threads. Only the named address is bound.
+  --auth-token-file PATH  the token websocket clients must send (Authorization: Bearer …); required for ws://
 
 Configuration: $AGENTD_HOME/config.toml (default ~/.agentd/config.toml).
 `;
 
 function parseArgs(argv: string[]): CliArgs {
-  const args: CliArgs = { command: 'app-server', overrides: [], rest: [] };
+  const args: CliArgs = { command: 'app-server', overrides: [], listen: [], rest: [] };
   let commandSeen = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -45,6 +50,10 @@ function parseArgs(argv: string[]): CliArgs {
     else if (a === '--log-file') args.logFile = next();
     else if (a.startsWith('--log-file=')) args.logFile = a.slice('--log-file='.length);
     else if (commandSeen && args.command === 'conformance') args.rest.push(a);
+    else if (a === '--listen') args.listen.push(next());
+    else if (a.startsWith('--listen=')) args.listen.push(a.slice('--listen='.length));
+    else if (a === '--auth-token-file') args.authTokenFile = next();
+    else if (a.startsWith('--auth-token-file=')) args.authTokenFile = a.slice('--auth-token-file='.length);
     else if (a === '-h' || a === '--help') args.command = 'help';
     else if (a === '-V' || a === '--version') args.command = 'version';
     else if (!commandSeen && ['app-server', 'demo', 'acp', 'conformance', 'help', 'version'].includes(a)) {
@@ -155,6 +164,31 @@ async function main(): Promise<void> {
       return;
     }
     case 'app-server': {
+      if (args.listen.length > 0) {
+        const { startAppServer } = await import('./app-server-main.js');
+        try {
+          await startAppServer({
+            input: process.stdin,
+            output: process.stdout,
+            overrides: args.overrides,
+            logLevel: args.logLevel,
+            logFile: args.logFile,
+            version: packageVersion(),
+            listen: args.listen,
+            authTokenFile: args.authTokenFile,
+            onListening: (addresses) => {
+              for (const a of addresses) process.stderr.write(`agentd: listening on ${a}\n`);
+            },
+          });
+        } catch (err) {
+          if (err instanceof ConfigError) {
+            process.stderr.write(`agentd: configuration error: ${err.message}\n`);
+            process.exit(78);
+          }
+          throw err;
+        }
+        return;
+      }
       // Answer a plain `initialize` before loading the server: the handshake is what a client
       // waits on at spawn, and the server's modules then load while the client carries on.
       const early = await answerInitializeEarly(process.stdin, packageVersion());
