@@ -1,5 +1,5 @@
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentdClient, type RequestParams } from '../client/index.js';
 import { startMockModelServer } from '../mock/mock-model-server.js';
@@ -14,13 +14,27 @@ export type HomeVar = 'CODEX_HOME' | 'AGENTD_HOME';
 
 export const MOCK_KEY_VAR = 'AGENTD_CONFORMANCE_API_KEY';
 
+/** A model Codex 0.169 knows (an unknown one gets fallback metadata without the apply_patch tool); agentd serves any. */
+export const CONFORMANCE_MODEL = 'gpt-5.5';
+
+/**
+ * Where scenario homes go: not under the system temp directory, where Codex refuses to install
+ * its sandbox helper (`codex-linux-sandbox`) and then runs no sandboxed command at all.
+ */
+function homesRoot(): string {
+  const base = process.env.XDG_CACHE_HOME || (homedir() ? join(homedir(), '.cache') : tmpdir());
+  const dir = join(base, 'agentd-conformance');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return dir;
+}
+
 /**
  * A config.toml both agentd and Codex read: the mock as the model provider (Responses wire, a
  * key from `env_key`), no retries (faults are final), and a model both know.
  */
-export function mockConfigToml(url: string): string {
+export function mockConfigToml(url: string, model = CONFORMANCE_MODEL): string {
   return [
-    'model = "gpt-5-codex"',
+    `model = ${JSON.stringify(model)}`,
     'model_provider = "mock"',
     'approval_policy = "never"',
     'sandbox_mode = "workspace-write"',
@@ -63,7 +77,7 @@ export class ScenarioContext {
   static async create(opts: ContextOptions): Promise<ScenarioContext> {
     let self: ScenarioContext | null = null;
     const mock = await startMockModelServer({ defaultResponder: (req) => self!.responder(req) });
-    const home = realpathSync(mkdtempSync(join(tmpdir(), 'agentd-conformance-home-')));
+    const home = realpathSync(mkdtempSync(join(homesRoot(), 'home-')));
     const workspace = realpathSync(mkdtempSync(join(tmpdir(), 'agentd-conformance-ws-')));
     const userHome = join(home, 'user-home');
     mkdirSync(userHome);

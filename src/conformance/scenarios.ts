@@ -87,7 +87,7 @@ export const scenarios: Scenario[] = [
       const loaded = await c.request('thread/loaded/list', {});
       ctx.expect(loaded.data.includes(id), 'thread/loaded/list does not list the new thread');
       const { turn } = await c.runTurn(id, 'hello');
-      ctx.expect(turn.status === 'completed', `turn ended ${turn.status}`);
+      ctx.expect(turn.status === 'completed', `turn ended ${turn.status}${turn.error ? `: ${turn.error.message}` : ''}`);
       const list = await c.request('thread/list', {});
       ctx.expect(list.data.some((t) => t.id === id), 'thread/list does not list the thread after a turn');
     },
@@ -101,7 +101,7 @@ export const scenarios: Scenario[] = [
       const c = await ctx.start();
       const id = await ctx.thread(c);
       const { turn, notifications } = await c.runTurn(id, 'what is the answer?');
-      ctx.expect(turn.status === 'completed', `turn ended ${turn.status}`);
+      ctx.expect(turn.status === 'completed', `turn ended ${turn.status}${turn.error ? `: ${turn.error.message}` : ''}`);
       ctx.expect(lastUser(ctx.mock.requests.at(-1)!) === 'what is the answer?', 'the model did not receive the user text');
       const deltas = notifications.flatMap((n) => (n.method === 'item/agentMessage/delta' ? [n.params.delta] : []));
       ctx.expect(deltas.length >= 2, `expected streamed deltas, got ${deltas.length}`);
@@ -151,7 +151,9 @@ export const scenarios: Scenario[] = [
       const first = await c.runTurn(id, 'first');
       ctx.expect(asked.length === 1, `expected one approval request, got ${asked.length}`);
       ctx.expect(asked[0]!.threadId === id && asked[0]!.turnId === first.turn.id, 'the approval request names another thread or turn');
-      ctx.expect(existsSync(join(ctx.workspace, 'accepted.txt')), 'the accepted command did not run');
+      const ran = items(first.notifications, 'item/completed').find((i) => i.type === 'commandExecution');
+      const detail = ran && ran.type === 'commandExecution' ? ` (item ${ran.status}, exit ${ran.exitCode}: ${(ran.aggregatedOutput ?? '').slice(0, 200)})` : ' (no command item)';
+      ctx.expect(existsSync(join(ctx.workspace, 'accepted.txt')), `the accepted command did not run${detail}`);
       answer = 'decline';
       const second = await c.runTurn(id, 'second');
       ctx.expect((asked.length as number) === 2, 'the second command was not put to approval');
@@ -169,7 +171,7 @@ export const scenarios: Scenario[] = [
       const c = await ctx.start();
       const id = await ctx.thread(c);
       const { turn, notifications } = await c.runTurn(id, 'write a greeting');
-      ctx.expect(turn.status === 'completed', `turn ended ${turn.status}`);
+      ctx.expect(turn.status === 'completed', `turn ended ${turn.status}${turn.error ? `: ${turn.error.message}` : ''}`);
       const file = join(ctx.workspace, 'greeting.txt');
       ctx.expect(existsSync(file) && readFileSync(file, 'utf8') === 'hello from the patch\n', 'greeting.txt was not written as patched');
       const change = items(notifications, 'item/completed').find((i) => i.type === 'fileChange');
@@ -187,7 +189,7 @@ export const scenarios: Scenario[] = [
       const c = await ctx.start();
       const id = await ctx.thread(c);
       const { turn } = await c.runTurn(id, 'remember this');
-      ctx.expect(turn.status === 'completed', `turn ended ${turn.status}`);
+      ctx.expect(turn.status === 'completed', `turn ended ${turn.status}${turn.error ? `: ${turn.error.message}` : ''}`);
       await c.kill('SIGKILL');
       const d = await ctx.start();
       const list = await d.request('thread/list', {});
@@ -226,7 +228,7 @@ export const scenarios: Scenario[] = [
       const c = await ctx.start();
       const id = await ctx.thread(c, { sandbox: 'read-only', approvalPolicy: 'never' });
       const { turn, notifications } = await c.runTurn(id, 'write a file');
-      ctx.expect(turn.status === 'completed', `turn ended ${turn.status}`);
+      ctx.expect(turn.status === 'completed', `turn ended ${turn.status}${turn.error ? `: ${turn.error.message}` : ''}`);
       ctx.expect(!existsSync(join(ctx.workspace, 'sandboxed.txt')), 'the read-only sandbox let the command write');
       const cmd = items(notifications, 'item/completed').find((i) => i.type === 'commandExecution');
       ctx.expect(cmd && cmd.type === 'commandExecution' && (cmd.status !== 'completed' || cmd.exitCode !== 0), 'the command item reports success');
