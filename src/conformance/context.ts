@@ -24,8 +24,12 @@ export const CONFORMANCE_MODEL = 'gpt-5.5';
 function homesRoot(): string {
   const base = process.env.XDG_CACHE_HOME || (homedir() ? join(homedir(), '.cache') : tmpdir());
   const dir = join(base, 'agentd-conformance');
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  return dir;
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    return dir;
+  } catch {
+    return tmpdir(); // an unwritable home: agentd does not mind; Codex then runs no sandboxed command
+  }
 }
 
 /**

@@ -69,6 +69,18 @@ describe('several clients on one daemon (--listen)', () => {
     await expect(WebSocketTransport.connect(wsAddr, 'wrong-token-0123456789abcdef')).rejects.toThrow(/401/);
   });
 
+  it('will not serve a websocket without a token file (configuration error)', async () => {
+    const d = DaemonClient.spawn({
+      args: ['app-server', '--listen', 'ws://127.0.0.1:0', '--log-level', 'warn'],
+      env: { ...process.env, AGENTD_HOME: h.home, HOME: join(h.home, 'user-home') },
+      cwd: h.workspace,
+    });
+    const stderr: string[] = [];
+    d.child.stderr!.on('data', (t: string) => stderr.push(t));
+    expect((await d.exited()).code).toBe(78);
+    expect(stderr.join('')).toMatch(/--auth-token-file/);
+  });
+
   it('shares a thread between a unix and a websocket client; approvals go to the turn owner and move when it leaves', async () => {
     const a = await connect(unixAddr);
     const b = await connect(wsAddr);
@@ -147,7 +159,7 @@ describe('several clients on one daemon (--listen)', () => {
     await d.request('thread/resume', { threadId: thread.id });
     const read = async () => (await d.request('thread/read', { threadId: thread.id, includeTurns: true })).thread;
     let t = await read();
-    for (let i = 0; i < 100 && t.turns.at(-1)?.status === 'inProgress'; i++) {
+    for (let i = 0; i < 500 && t.turns.at(-1)?.status === 'inProgress'; i++) {
       await new Promise((r) => setTimeout(r, 20));
       t = await read();
     }
