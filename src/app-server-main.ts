@@ -18,6 +18,7 @@ import { TurnDiffTrackerImpl } from './tools/diff/turn-diff-tracker.js';
 import { commandEnvFor } from './tools/shell/command-env.js';
 import { execStandalone } from './tools/shell/command-exec.js';
 import { ShellRuntime } from './tools/shell/runtime.js';
+import { CompositeFlow } from './util/flow.js';
 import { createLogger } from './util/logger.js';
 
 export interface AppServerOptions {
@@ -80,6 +81,8 @@ export async function startAppServer(opts: AppServerOptions): Promise<void> {
   const shellRuntime = new ShellRuntime({ env: commandEnv, prefixRules });
   const listening = (opts.listen?.length ?? 0) > 0;
   const rpc = listening ? null : new RpcServer({ input: opts.input, output: opts.output, logger });
+  // With listeners, producers wait while any connection's output budget is full.
+  const connectionFlows = listening ? new CompositeFlow() : null;
   const markers = config.raw.project_root_markers;
   const skills = new SkillsManager({
     agentdHome: config.home,
@@ -98,7 +101,7 @@ export async function startAppServer(opts: AppServerOptions): Promise<void> {
     modelInfo: (m, own) => modelInfo(m, own ?? config),
     createDiffTracker: (cwd) => new TurnDiffTrackerImpl(cwd),
     cliVersion: opts.version,
-    flow: rpc?.flow,
+    flow: rpc?.flow ?? connectionFlows ?? undefined,
     skills,
   });
   const face: Omit<AppServerDeps, 'rpc'> = {
@@ -120,7 +123,7 @@ export async function startAppServer(opts: AppServerOptions): Promise<void> {
       }),
   };
   if (!rpc) {
-    await serveListeners(opts, face, () => {
+    await serveListeners(opts, face, connectionFlows!, () => {
       skills.close();
       store.close();
     });
@@ -156,7 +159,12 @@ export async function startAppServer(opts: AppServerOptions): Promise<void> {
  * Listener mode: every connection gets its own face over one shared hub, so clients share
  * threads; the daemon runs until SIGTERM/SIGINT.
  */
-async function serveListeners(opts: AppServerOptions, face: Omit<AppServerDeps, 'rpc'>, closeServices: () => void): Promise<void> {
+async function serveListeners(
+  opts: AppServerOptions,
+  face: Omit<AppServerDeps, 'rpc'>,
+  flows: CompositeFlow,
+  closeServices: () => void,
+): Promise<void> {
   const { startListeners } = await import('./listeners.js');
   const { logger, threads } = face;
   const hub = new ConnectionHub(threads, logger);
@@ -166,7 +174,11 @@ async function serveListeners(opts: AppServerOptions, face: Omit<AppServerDeps, 
     logger,
     serve: (input, output, label) => {
       const rpc = new RpcServer({ input, output, logger });
-      rpc.onClose(() => output.destroy());
+      const removeFlow = flows.add(rpc.flow);
+      rpc.onClose(() => {
+        removeFlow();
+        output.destroy();
+      });
       new AppServer({ ...face, rpc, hub, preInitialized: null }).start();
       logger.debug({ transport: label }, 'client connected');
     },
