@@ -70,6 +70,12 @@ export interface SpawnOptions {
   cwd?: string;
   /** Where the server's stderr goes: a callback per chunk, or ignored (default). */
   onStderr?: (text: string) => void;
+  /**
+   * Run the server in a process group of its own, so `kill()` reaches every process of it (a
+   * launcher and the binary it starts, as `codex`). Such a server misses a terminal's Ctrl-C; it
+   * still exits when its stdin closes.
+   */
+  processGroup?: boolean;
 }
 
 export interface ConnectOptions {
@@ -93,6 +99,8 @@ export class AgentdClient {
   private approvalHandler: ApprovalHandler | null = null;
   private closedReason: string | null = null;
   private readonly closeCbs = new Set<(reason: string) => void>();
+  /** The spawned server leads its own process group (`SpawnOptions.processGroup`). */
+  private processGroup = false;
 
   constructor(readonly transport: Transport) {
     transport.onMessage((t) => this.onText(t));
@@ -106,17 +114,17 @@ export class AgentdClient {
 
   /** Spawns a server speaking the protocol on stdio. */
   static spawn(opts: SpawnOptions = {}): AgentdClient {
+    const common = { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] as ['pipe', 'pipe', 'pipe'], detached: opts.processGroup ?? false };
     const child = opts.command
-      ? spawn('/bin/sh', ['-c', `exec ${opts.command}`], { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] })
-      : spawn(process.execPath, [agentdBin(), 'app-server', ...(opts.args ?? [])], {
-          cwd: opts.cwd,
-          env: opts.env ?? process.env,
-          stdio: ['pipe', 'pipe', 'pipe'],
-        });
+      ? spawn('/bin/sh', ['-c', `exec ${opts.command}`], common)
+      : spawn(process.execPath, [agentdBin(), 'app-server', ...(opts.args ?? [])], common);
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (t: string) => opts.onStderr?.(t));
-    return new AgentdClient(new StdioTransport(child));
+    const client = new AgentdClient(new StdioTransport(child));
+    client.processGroup = opts.processGroup ?? false;
+    return client;
   }
+
 
   /** Connects to a listening daemon: `unix:/path/to.sock` or `ws://127.0.0.1:PORT`. */
   static async connect(address: string, opts: ConnectOptions = {}): Promise<AgentdClient> {
@@ -266,7 +274,7 @@ export class AgentdClient {
   async close(graceMs = 5000): Promise<void> {
     const t = this.transport;
     if (t instanceof StdioTransport) {
-      const timer = setTimeout(() => t.child.kill('SIGKILL'), graceMs);
+      const timer = setTimeout(() => void this.kill('SIGKILL'), graceMs);
       try {
         await t.close();
       } finally {
@@ -281,7 +289,15 @@ export class AgentdClient {
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const t = this.transport;
     if (!(t instanceof StdioTransport)) throw new Error('kill: not a spawned server');
-    if (t.child.exitCode === null && t.child.signalCode === null) t.child.kill(signal);
+    if (t.child.exitCode === null && t.child.signalCode === null) {
+      if (this.processGroup && t.child.pid !== undefined) {
+        try {
+          process.kill(-t.child.pid, signal);
+        } catch {
+          t.child.kill(signal);
+        }
+      } else t.child.kill(signal);
+    }
     await t.exited;
   }
 

@@ -100,6 +100,8 @@ export class ScenarioContext {
     const homes = Object.fromEntries(this.opts.homeVars.map((v) => [v, this.home]));
     const c = AgentdClient.spawn({
       command: this.opts.server,
+      // kill -9 reaches the whole server (the `codex` launcher and its native binary).
+      processGroup: true,
       // The command is read as the user typed it (relative paths from where they run it); every
       // thread names its cwd (the workspace) explicitly.
       cwd: process.cwd(),
