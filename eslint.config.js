@@ -17,7 +17,7 @@ const DAEMON_BELOW_CORE = ['tasks', 'model', 'tools', 'store', 'skills', 'config
 const DAEMON = ['protocol', 'rpc', 'core', ...DAEMON_BELOW_CORE, 'util'];
 export const LAYERS = {
   // CLI and wiring (main.ts, app-server-main.ts, process-guards.ts): may use everything.
-  main: { values: [...DAEMON, 'demo', 'client', 'mock'], types: [] },
+  main: { values: [...DAEMON, 'demo', 'client', 'mock', 'conformance'], types: [] },
   // A face translates wire ↔ core: it knows no model, tool, task or store.
   // It serves skills/list from the daemon's skills service, whose types it may name.
   protocol: { values: ['core', 'config', 'rpc', 'util'], types: ['skills'] },
@@ -39,6 +39,8 @@ export const LAYERS = {
   client: { values: ['util'], types: DAEMON },
   mock: { values: ['util'], types: DAEMON },
   demo: { values: ['client', 'mock', 'util'], types: DAEMON },
+  // `agentd conformance`: scenarios run through the client against any server, with the mock model.
+  conformance: { values: ['client', 'mock', 'util'], types: DAEMON },
 };
 
 /** The layer of an absolute path inside src/, '' when it is outside src/, or null when unknown. */

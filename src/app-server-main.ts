@@ -1,9 +1,11 @@
 import type { Readable, Writable } from 'node:stream';
 import { createCore } from './create-core.js';
 import { injectTestFaults, installProcessGuards } from './process-guards.js';
-import { AppServer } from './protocol/app-server/app-server.js';
+import { AppServer, type AppServerDeps } from './protocol/app-server/app-server.js';
+import { ConnectionHub } from './protocol/app-server/hub.js';
 import { RpcServer } from './rpc/rpc-server.js';
 import { execStandalone } from './tools/shell/command-exec.js';
+import { CompositeFlow } from './util/flow.js';
 import { createLogger } from './util/logger.js';
 
 export interface AppServerOptions {
@@ -15,6 +17,12 @@ export interface AppServerOptions {
   version: string;
   /** `main` already answered `initialize` with these client settings (fast start). */
   preInitialized?: { optOutNotificationMethods: string[] } | null;
+  /** Serve clients on these addresses (`unix:PATH`, `ws://HOST:PORT`) instead of stdio. */
+  listen?: string[];
+  /** The token websocket clients must present (`--auth-token-file`). */
+  authTokenFile?: string;
+  /** Told the bound addresses once listening. */
+  onListening?: (addresses: string[]) => void;
 }
 
 /**
@@ -25,15 +33,17 @@ export interface AppServerOptions {
 export async function startAppServer(opts: AppServerOptions): Promise<void> {
   const logger = createLogger({ level: opts.logLevel, file: opts.logFile });
   installProcessGuards(logger);
-  const rpc = new RpcServer({ input: opts.input, output: opts.output, logger });
+  const listening = (opts.listen?.length ?? 0) > 0;
+  const rpc = listening ? null : new RpcServer({ input: opts.input, output: opts.output, logger });
+  // With listeners, producers wait while any connection's output budget is full.
+  const connectionFlows = listening ? new CompositeFlow() : null;
   const { config, warnings, store, threads, skills, commandEnv } = createCore({
     overrides: opts.overrides,
     logger,
     version: opts.version,
-    flow: rpc.flow,
+    flow: rpc?.flow ?? connectionFlows ?? undefined,
   });
-  const app = new AppServer({
-    rpc,
+  const face: Omit<AppServerDeps, 'rpc'> = {
     threads,
     skills,
     config,
@@ -50,7 +60,15 @@ export async function startAppServer(opts: AppServerOptions): Promise<void> {
         timeoutMs: p.timeoutMs ?? undefined,
         baseEnv: commandEnv,
       }),
-  });
+  };
+  if (!rpc) {
+    await serveListeners(opts, face, connectionFlows!, () => {
+      skills.close();
+      store.close();
+    });
+    return;
+  }
+  const app = new AppServer({ ...face, rpc });
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
@@ -74,4 +92,52 @@ export async function startAppServer(opts: AppServerOptions): Promise<void> {
   app.start();
   injectTestFaults(process.env.AGENTD_TEST_FAULTS, logger);
   logger.debug({ home: config.home }, 'agentd app-server ready');
+}
+
+/**
+ * Listener mode: every connection gets its own face over one shared hub, so clients share
+ * threads; the daemon runs until SIGTERM/SIGINT.
+ */
+async function serveListeners(
+  opts: AppServerOptions,
+  face: Omit<AppServerDeps, 'rpc'>,
+  flows: CompositeFlow,
+  closeServices: () => void,
+): Promise<void> {
+  const { startListeners } = await import('./listeners.js');
+  const { logger, threads } = face;
+  const hub = new ConnectionHub(threads, logger);
+  const listeners = await startListeners({
+    listen: opts.listen ?? [],
+    authTokenFile: opts.authTokenFile,
+    logger,
+    serve: (input, output, label) => {
+      const rpc = new RpcServer({ input, output, logger });
+      const removeFlow = flows.add(rpc.flow);
+      rpc.onClose(() => {
+        removeFlow();
+        output.destroy();
+      });
+      new AppServer({ ...face, rpc, hub, preInitialized: null }).start();
+      logger.debug({ transport: label }, 'client connected');
+    },
+  });
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    try {
+      await listeners.close();
+      await threads.shutdown();
+      closeServices();
+    } catch (err) {
+      logger.error({ err }, 'shutdown failed');
+    }
+    logger.flush?.();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop());
+  process.once('SIGINT', () => void stop());
+  injectTestFaults(process.env.AGENTD_TEST_FAULTS, logger);
+  opts.onListening?.(listeners.addresses);
 }

@@ -10,27 +10,33 @@ import { ConfigError } from './config/types.js';
 import { defaultHome, initializeResult, parsePlainInitialize } from './protocol/app-server/initialize-result.js';
 
 interface CliArgs {
-  command: 'app-server' | 'demo' | 'acp' | 'help' | 'version';
+  command: 'app-server' | 'demo' | 'acp' | 'conformance' | 'help' | 'version';
   overrides: string[];
   logLevel?: string;
   logFile?: string;
+  listen: string[];
+  authTokenFile?: string;
   rest: string[];
 }
 
-const USAGE = `usage: agentd [app-server|acp|demo|help|version] [-c key=value]... [--log-level LEVEL] [--log-file PATH]
+const USAGE = `usage: agentd [app-server|acp|demo|conformance|help|version] [-c key=value]... [--log-level LEVEL] [--log-file PATH]
 
   app-server   serve the Codex app-server v2 protocol (JSON-RPC, one JSON object per line) on stdio (default)
   acp          serve the Agent Client Protocol (ACP v1) on stdio, for editors (Zed, JetBrains, Neovim, Emacs)
   demo         run a demo turn offline against the bundled mock model and print it
+  conformance  run the app-server conformance scenarios against a server command (--server "<command>"; see \`agentd conformance --help\`)
   -c key=value override a config.toml key (value parsed as TOML, else a string)
   --log-level  trace|debug|info|warn|error|silent (default: $AGENTD_LOG or info); logs go to stderr
   --log-file   write logs to this file instead of stderr
+  --listen ADDR  serve clients on unix:PATH (socket 0600) or ws://HOST:PORT instead of stdio; repeatable.
+               Several clients share threads. Only the named address is bound.
+  --auth-token-file PATH  the token websocket clients must send (Authorization: Bearer …); required for ws://
 
 Configuration: $AGENTD_HOME/config.toml (default ~/.agentd/config.toml).
 `;
 
 function parseArgs(argv: string[]): CliArgs {
-  const args: CliArgs = { command: 'app-server', overrides: [], rest: [] };
+  const args: CliArgs = { command: 'app-server', overrides: [], listen: [], rest: [] };
   let commandSeen = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -45,9 +51,14 @@ function parseArgs(argv: string[]): CliArgs {
     else if (a.startsWith('--log-level=')) args.logLevel = a.slice('--log-level='.length);
     else if (a === '--log-file') args.logFile = next();
     else if (a.startsWith('--log-file=')) args.logFile = a.slice('--log-file='.length);
+    else if (commandSeen && args.command === 'conformance') args.rest.push(a);
+    else if (a === '--listen') args.listen.push(next());
+    else if (a.startsWith('--listen=')) args.listen.push(a.slice('--listen='.length));
+    else if (a === '--auth-token-file') args.authTokenFile = next();
+    else if (a.startsWith('--auth-token-file=')) args.authTokenFile = a.slice('--auth-token-file='.length);
     else if (a === '-h' || a === '--help') args.command = 'help';
     else if (a === '-V' || a === '--version') args.command = 'version';
-    else if (!commandSeen && ['app-server', 'demo', 'acp', 'help', 'version'].includes(a)) {
+    else if (!commandSeen && ['app-server', 'demo', 'acp', 'conformance', 'help', 'version'].includes(a)) {
       args.command = a as CliArgs['command'];
       commandSeen = true;
     } else args.rest.push(a);
@@ -159,6 +170,11 @@ async function main(): Promise<void> {
       }
       return;
     }
+    case 'conformance': {
+      const { conformanceCli } = await import('./conformance/cli.js');
+      process.exit(await conformanceCli(args.rest, process.stdout, process.stderr));
+      return;
+    }
     case 'demo': {
       const { runDemo } = await import('./demo/demo.js');
       const code = await runDemo({ overrides: args.overrides, out: process.stdout, logLevel: args.logLevel });
@@ -166,6 +182,31 @@ async function main(): Promise<void> {
       return;
     }
     case 'app-server': {
+      if (args.listen.length > 0) {
+        const { startAppServer } = await import('./app-server-main.js');
+        try {
+          await startAppServer({
+            input: process.stdin,
+            output: process.stdout,
+            overrides: args.overrides,
+            logLevel: args.logLevel,
+            logFile: args.logFile,
+            version: packageVersion(),
+            listen: args.listen,
+            authTokenFile: args.authTokenFile,
+            onListening: (addresses) => {
+              for (const a of addresses) process.stderr.write(`agentd: listening on ${a}\n`);
+            },
+          });
+        } catch (err) {
+          if (err instanceof ConfigError) {
+            process.stderr.write(`agentd: configuration error: ${err.message}\n`);
+            process.exit(78);
+          }
+          throw err;
+        }
+        return;
+      }
       // Answer a plain `initialize` before loading the server: the handshake is what a client
       // waits on at spawn, and the server's modules then load while the client carries on.
       const early = await answerInitializeEarly(process.stdin, packageVersion());

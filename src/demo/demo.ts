@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { DaemonClient, type WireMessage } from '../client/daemon-client.js';
+import { AgentdClient, type Notification } from '../client/index.js';
 import { startMockModelServer } from '../mock/mock-model-server.js';
 import type { MockTurn, RecordedRequest } from '../mock/types.js';
 
@@ -98,7 +98,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   const home = mkdtempSync(join(tmpdir(), 'agentd-demo-home-'));
   const workspace = mkdtempSync(join(tmpdir(), 'agentd-demo-ws-'));
   writeFileSync(join(workspace, 'hello.txt'), 'Hello from agentd!\n');
-  const client = DaemonClient.spawn({
+  const client = AgentdClient.spawn({
     args: [
       '-c', 'model_provider=mock',
       '-c', 'model=gpt-5-codex',
@@ -118,15 +118,15 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     if (streaming) out('\n');
     streaming = false;
   };
-  client.onServerRequest((method, params) => {
+  client.onApproval((req) => {
     endStream();
-    const what = method === 'item/commandExecution/requestApproval' ? `run \`${params.command}\`` : 'apply a patch';
+    const what = req.method === 'item/commandExecution/requestApproval' ? `run \`${req.params.command}\`` : 'apply a patch';
     out(`? approval requested to ${what} → accept\n`);
     return { decision: 'accept' };
   });
   let lastDiff = '';
-  client.onMessage((m: WireMessage) => {
-    if (m.id !== undefined) return;
+  let usage: Extract<Notification, { method: 'thread/tokenUsage/updated' }>['params']['tokenUsage'] | undefined;
+  client.onNotification((m) => {
     switch (m.method) {
       case 'item/agentMessage/delta':
         if (!streaming) out('assistant (streaming): ');
@@ -144,6 +144,9 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
       case 'turn/diff/updated':
         lastDiff = m.params.diff;
         break;
+      case 'thread/tokenUsage/updated':
+        usage = m.params.tokenUsage;
+        break;
       case 'error':
         endStream();
         out(`! ${m.params.error.message}${m.params.willRetry ? ' (retrying)' : ''}\n`);
@@ -156,10 +159,9 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     const started = await client.request('thread/start', { cwd: workspace });
     out(`thread ${started.thread.id} (model ${started.model}, approval ${started.approvalPolicy}, sandbox ${started.sandbox.type})\n`);
     const turn = await client.request('turn/start', { threadId: started.thread.id, input: [{ type: 'text', text: PROMPT }] });
-    const done = await client.waitForNotification('turn/completed', (p) => p.turn.id === turn.turn.id);
+    const done = { params: await client.waitFor('turn/completed', (p) => p.turn.id === turn.turn.id) };
     endStream();
     if (lastDiff) out(`\nturn diff:\n${lastDiff}\n`);
-    const usage = client.notifications('thread/tokenUsage/updated').at(-1)?.params.tokenUsage;
     out(`\nturn ${done.params.turn.status}`);
     if (done.params.turn.error) out(`: ${done.params.turn.error.message}`);
     out(` in ${done.params.turn.durationMs} ms\n`);

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import * as acp from '@agentclientprotocol/sdk';
-import Ajv from 'ajv';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { createHarness, mockConfig, type Harness } from './harness.js';
 
@@ -19,10 +19,10 @@ const BIN = join(import.meta.dirname, '..', '..', 'bin', 'agentd');
 type Json = any;
 
 const schema = require('@agentclientprotocol/sdk/schema/v1/schema.json') as Record<string, Json>;
-const ajv = new Ajv({ allErrors: true, unknownFormats: 'ignore', logger: false });
+const ajv = new Ajv2020({ allErrors: true, strict: false, validateFormats: false, logger: false });
 const defs = schema.$defs as Record<string, unknown>;
-const validators = new Map<string, Ajv.ValidateFunction>();
-function validatorFor(def: string): Ajv.ValidateFunction {
+const validators = new Map<string, ValidateFunction>();
+function validatorFor(def: string): ValidateFunction {
   let v = validators.get(def);
   if (!v) {
     if (!(def in defs)) throw new Error(`schema has no $defs/${def}`);

@@ -4,8 +4,10 @@ import { SessionError } from '../../core/session-error.js';
 import type { ThreadManager } from '../../core/thread-manager.js';
 import type { SkillsManager } from '../../skills/index.js';
 import type { Logger } from '../../util/logger.js';
+import { ConnectionClosedError } from '../../rpc/connection-closed-error.js';
 import { RpcError } from '../../rpc/errors.js';
 import type { RpcServer } from '../../rpc/rpc-server.js';
+import { ConnectionHub, type HubMember } from './hub.js';
 import {
   clientRequests,
   isClientRequestMethod,
@@ -34,6 +36,11 @@ export interface AppServerDeps {
   version: string;
   /** Set when `main` already answered `initialize` (fast start): the connection is initialized. */
   preInitialized?: { optOutNotificationMethods: string[] } | null;
+  /**
+   * The daemon's clients, when several connect (listeners): notifications go to every subscriber
+   * of a thread, approvals to the turn's owner. Without one this connection is the only client.
+   */
+  hub?: ConnectionHub;
   /** Runs `command/exec` (no thread). */
   execCommand: (params: { command: string[]; cwd?: string | null; env?: Record<string, string | null> | null; sandboxPolicy?: unknown; timeoutMs?: number | null }) => Promise<{ exitCode: number; stdout: string; stderr: string }>;
 }
@@ -50,12 +57,19 @@ export interface Connection {
  * The app-server v2 face: parses each request with its zod schema, calls the ThreadManager or a
  * Session, and turns SessionEvents into notifications and approval requests. No turn logic here.
  */
-export class AppServer {
+export class AppServer implements HubMember {
   private readonly conn: Connection = { initialized: false, optOut: new Set(), subscribed: new Set(), closed: false };
   private readonly handlers: HandlerTable;
+  private readonly hub: ConnectionHub;
 
   constructor(private readonly deps: AppServerDeps) {
-    this.handlers = createHandlers({ ...deps, conn: this.conn, notify: (m, p) => this.notify(m, p) });
+    this.hub = deps.hub ?? new ConnectionHub(deps.threads, deps.logger);
+    this.handlers = createHandlers({
+      ...deps,
+      conn: this.conn,
+      notify: (m, p) => this.notify(m, p),
+      subscribedElsewhere: (threadId) => this.hub.subscribedElsewhere(threadId, this),
+    });
   }
 
   /** Wires the connection and starts reading. */
@@ -71,7 +85,7 @@ export class AppServer {
     rpc.setNotificationHandler((method) => {
       if (method === 'initialized') this.deps.logger.debug('client initialized');
     });
-    threads.onEvent((threadId, event) => this.onSessionEvent(threadId, event));
+    const leave = this.hub.join(this);
     // Not per thread (as Codex): any change of the watched skills invalidates every skills/list.
     const stopSkills = this.deps.skills.onChanged(() => {
       if (this.conn.initialized) this.notify('skills/changed', {});
@@ -79,7 +93,10 @@ export class AppServer {
     rpc.onClose(() => {
       this.conn.closed = true;
       stopSkills();
-      threads.cancelAllApprovals();
+      leave();
+      // The only client is gone: settle every approval. With other clients, the hub moves this
+      // connection's pending approvals to another subscriber of their thread.
+      if (!this.deps.hub) threads.cancelAllApprovals();
     });
     rpc.listen();
   }
@@ -94,7 +111,21 @@ export class AppServer {
       return result;
     }
     if (!this.conn.initialized) throw RpcError.notInitialized();
-    return this.call(method, raw);
+    const threadId = TURN_STARTERS.has(method) ? threadIdParam(raw) : undefined;
+    if (threadId === undefined) return this.call(method, raw);
+    // The connection that starts a turn answers its approvals.
+    const restore = this.hub.claimTurn(threadId, this);
+    try {
+      return await this.call(method, raw);
+    } catch (err) {
+      restore();
+      throw err;
+    }
+  }
+
+  /** HubMember: open and subscribed to the thread. */
+  subscribedTo(threadId: string): boolean {
+    return !this.conn.closed && this.conn.subscribed.has(threadId);
   }
 
   private sendConfigWarnings(): void {
@@ -123,16 +154,12 @@ export class AppServer {
     this.deps.rpc.notify(method, params);
   }
 
-  private onSessionEvent(threadId: string, event: SessionEvent): void {
-    if (!this.conn.subscribed.has(threadId)) {
-      if (event.type === 'approval_requested') this.deps.threads.get(threadId)?.session.resolveApproval(event.requestId, 'cancel', event.turnId);
-      return;
-    }
-    if (event.type === 'approval_requested') {
-      void this.askApproval(threadId, event);
-      return;
-    }
+  /** HubMember: one of a subscribed thread's events (approval requests come through askApproval). */
+  deliver(threadId: string, event: SessionEvent): void {
+    if (event.type === 'approval_requested') return;
     if (event.type === 'approval_resolved') {
+      // Only the connection that was asked knows the request.
+      if (!this.serverRequestIds.has(`${threadId}\u0000${event.requestId}`)) return;
       const key = `${threadId}\u0000${event.requestId}`;
       this.notify('serverRequest/resolved', { threadId, requestId: this.serverRequestIds.get(key) ?? event.requestId });
       this.serverRequestIds.delete(key);
@@ -145,9 +172,8 @@ export class AppServer {
   /** Thread id + approval id → the JSON-RPC id of the server request that asked for it. */
   private readonly serverRequestIds = new Map<string, string | number>();
 
-  private async askApproval(threadId: string, e: Extract<SessionEvent, { type: 'approval_requested' }>): Promise<void> {
-    const session = this.deps.threads.get(threadId)?.session;
-    if (!session) return;
+  /** HubMember: asks this client; `closed` when the connection goes away first. */
+  async askApproval(threadId: string, e: Extract<SessionEvent, { type: 'approval_requested' }>): Promise<ApprovalDecision | 'closed'> {
     const r = e.request;
     const base = { threadId, turnId: e.turnId, itemId: r.itemId, startedAtMs: e.startedAtMs, reason: r.reason ?? null };
     const onId = (id: string | number) => this.serverRequestIds.set(`${threadId}\u0000${e.requestId}`, id);
@@ -169,13 +195,14 @@ export class AppServer {
         onId,
         threadId,
       );
+      if (answer === 'closed') return answer;
       decision = answer ? commandDecision(answer.decision) : 'cancel';
     } else {
       const answer = await this.serverRequest('item/fileChange/requestApproval', { ...base, grantRoot: r.grantRoot ?? null }, onId, threadId);
+      if (answer === 'closed') return answer;
       decision = answer ? answer.decision : 'cancel';
     }
-    // Bound to the turn that asked: a late answer never settles a later turn's request.
-    session.resolveApproval(e.requestId, decision, e.turnId);
+    return decision;
   }
 
   /**
@@ -188,11 +215,13 @@ export class AppServer {
     params: ServerRequestParams<M>,
     onId: (id: string | number) => void,
     threadId: string,
-  ): Promise<ServerRequestResult<M> | null> {
+  ): Promise<ServerRequestResult<M> | null | 'closed'> {
+    if (this.conn.closed) return 'closed';
     let raw: unknown;
     try {
       raw = await this.deps.rpc.request(method, params, undefined, onId);
     } catch (err) {
+      if (this.conn.closed || err instanceof ConnectionClosedError) return 'closed';
       this.deps.logger.warn({ err, threadId, method }, 'approval request failed; treating as cancel');
       return null;
     }
@@ -201,6 +230,14 @@ export class AppServer {
     this.deps.logger.warn({ threadId, method, issues: parsed.error.issues }, 'approval answer does not fit the schema; treating as decline');
     return { decision: 'decline' } as ServerRequestResult<M>;
   }
+}
+
+/** Requests that start a turn on `params.threadId`: their connection owns the turn's approvals. */
+const TURN_STARTERS = new Set<string>(['turn/start', 'review/start', 'thread/compact/start']);
+
+function threadIdParam(raw: unknown): string | undefined {
+  const id = raw && typeof raw === 'object' ? (raw as { threadId?: unknown }).threadId : undefined;
+  return typeof id === 'string' ? id : undefined;
 }
 
 type WireCommandDecision = ServerRequestResult<'item/commandExecution/requestApproval'>['decision'];

@@ -1,5 +1,8 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PROTOCOL_VERSION } from './schema/version.js';
 
 /** The agentd home the config loader will use (`$AGENTD_HOME`, else `~/.agentd`), resolved. */
 export function defaultHome(env: NodeJS.ProcessEnv = process.env): string {
@@ -16,7 +19,41 @@ export function initializeResult(version: string, home: string) {
     platformOs: process.platform === 'darwin' ? 'macos' : process.platform,
     agentdHome: home,
     userHome: homedir(),
+    protocolVersion: PROTOCOL_VERSION,
+    methods: servedMethods(),
   };
+}
+
+export interface ServedMethods {
+  clientRequests: string[];
+  serverNotifications: string[];
+  serverRequests: string[];
+}
+
+let served: ServedMethods | undefined;
+
+/**
+ * The methods agentd serves, from the generated schema bundle (`schema/app-server.schemas.json`,
+ * shipped with the package and checked fresh against the method table by a test). Read from
+ * there, not from the method table, so the fast `initialize` answer loads no zod schema.
+ */
+export function servedMethods(): ServedMethods {
+  if (served) return served;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const file = join(dir, 'schema', 'app-server.schemas.json');
+    if (existsSync(join(dir, 'package.json')) && existsSync(file)) {
+      const { methods } = JSON.parse(readFileSync(file, 'utf8')) as { methods: Record<keyof ServedMethods, Record<string, unknown>> };
+      served = {
+        clientRequests: Object.keys(methods.clientRequests).sort(),
+        serverNotifications: Object.keys(methods.serverNotifications).sort(),
+        serverRequests: Object.keys(methods.serverRequests).sort(),
+      };
+      return served;
+    }
+    dir = dirname(dir);
+  }
+  throw new Error('agentd: schema/app-server.schemas.json is missing from the package');
 }
 
 /** An `initialize` the fast path may answer: its id and the notifications the client opted out of. */

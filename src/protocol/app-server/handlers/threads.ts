@@ -107,6 +107,7 @@ export function threadHandlers(d: HandlerDeps): HandlerGroup<ThreadMethods> {
       const loaded = threads.get(p.threadId);
       if (!loaded) return { status: 'notLoaded' };
       if (!conn.subscribed.delete(p.threadId)) return { status: 'notSubscribed' };
+      if (d.subscribedElsewhere(p.threadId)) return { status: 'unsubscribed' };
       // This connection was the thread's only subscriber: unload it.
       await threads.unload(p.threadId);
       d.notify('thread/closed', { threadId: p.threadId });

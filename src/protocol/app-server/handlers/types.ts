@@ -15,4 +15,6 @@ export type HandlerTable = HandlerGroup<ClientRequestMethod>;
 export interface HandlerDeps extends AppServerDeps {
   conn: Connection;
   notify<M extends ServerNotificationMethod>(method: M, params: NotificationParams<M>): void;
+  /** Whether another client connection is subscribed to the thread (listeners serve several). */
+  subscribedElsewhere(threadId: string): boolean;
 }

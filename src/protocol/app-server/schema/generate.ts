@@ -3,6 +3,7 @@
  * contents keyed by path relative to `schema/`; `scripts/gen-schema.ts` writes them and a unit
  * test compares them with the committed files.
  */
+import { PROTOCOL_VERSION } from './version.js';
 import { z } from 'zod';
 import { clientNotifications, clientRequests, serverNotifications, serverRequests } from './methods.js';
 import { appServerRegistry } from './registry.js';
@@ -111,6 +112,7 @@ function bundle(): JsonObject {
     description:
       'agentd app-server face (Codex app-server v2 subset). ' +
       '`methods` maps each method to its params/result definitions.',
+    protocolVersion: PROTOCOL_VERSION,
     methods: methodIndex(),
     [DEFS]: definitions,
   };

@@ -32,6 +32,18 @@ export const InitializeResponse = wire(
     platformFamily: z.string(),
     /** Node's `process.platform` (`linux`, `macos`, …). */
     platformOs: z.string(),
+    protocolVersion: z
+      .string()
+      .optional()
+      .describe('agentd addition: the version (semver) of the app-server contract served; additive changes only within a major version.'),
+    methods: z
+      .object({
+        clientRequests: z.array(z.string()),
+        serverNotifications: z.array(z.string()),
+        serverRequests: z.array(z.string()),
+      })
+      .optional()
+      .describe('agentd addition: the methods this server serves (requests), may send (notifications) and may ask (server requests).'),
   }),
 );
 
