@@ -13,6 +13,7 @@ import { includeSkillInstructions, SkillsManager, skillRulesFromConfig } from '.
 import { ThreadStore } from './store/thread-store.js';
 import { PrefixRules } from './tools/approval/prefix-rules.js';
 import { buildToolRegistry } from './tools/default-registry.js';
+import { McpFactory } from './tools/mcp/index.js';
 import { TurnDiffTrackerImpl } from './tools/diff/turn-diff-tracker.js';
 import { commandEnvFor } from './tools/shell/command-env.js';
 import { execStandalone } from './tools/shell/command-exec.js';
@@ -92,6 +93,9 @@ export async function startAppServer(opts: AppServerOptions): Promise<void> {
     cliVersion: opts.version,
     flow: rpc.flow,
     skills,
+    // Each thread runs its own MCP servers; `config/mcpServer/reload` reads config.toml again.
+    mcp: new McpFactory({ env: process.env, clientVersion: opts.version }),
+    reloadConfig: () => loadConfig({ overrides: opts.overrides }).config,
   });
   const app = new AppServer({
     rpc,

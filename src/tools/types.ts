@@ -2,6 +2,7 @@ import type { OutputFlow } from '../util/flow.js';
 import type { Logger } from '../util/logger.js';
 import type { ProcessSessionManager } from './shell/process-sessions.js';
 import type { ApprovalPolicy } from '../config/types.js';
+import type { ToolSpec } from '../model/types.js';
 import type { CommandAction, FileUpdateChange, PlanStep, TurnItem } from '../core/items.js';
 
 export type { ApprovalPolicy };
@@ -47,6 +48,20 @@ export type ApprovalRequest =
       reason?: string | null;
       grantRoot?: string | null;
       /** Absolute paths the patch touches. */
+      sessionKeys: string[];
+    }
+  | {
+      /** A call of a tool of one of the thread's MCP servers (its item is `itemId`). */
+      kind: 'mcpToolCall';
+      itemId: string;
+      server: string;
+      tool: string;
+      toolTitle?: string | null;
+      toolDescription?: string | null;
+      reason?: string | null;
+      /** The model's arguments (shown to the user; untrusted). */
+      arguments: unknown;
+      /** The server and tool: `acceptForSession` lets this tool of this server run for the rest of the thread. */
       sessionKeys: string[];
     };
 
@@ -114,6 +129,8 @@ export interface ToolContext {
   recordInProgress(item: TurnItem): void;
   /** Emits `item/commandExecution/outputDelta`. */
   commandOutputDelta(itemId: string, delta: string): void;
+  /** Emits `item/mcpToolCall/progress` (absent: progress is dropped). */
+  mcpProgress?(itemId: string, message: string): void;
   /**
    * Asks the client (or answers from the session's remembered approvals). Resolves `cancel` when
    * the turn is interrupted or the connection closes.
@@ -136,6 +153,22 @@ export interface ToolContext {
   sandboxOnly?: boolean;
   /** The environment of the thread's commands when its own config sets one (else the runtime's). */
   commandEnv?: () => NodeJS.ProcessEnv;
+}
+
+/**
+ * Tools that come and go while a thread is loaded (its MCP servers): offered and dispatched after
+ * the registry's own, under names that never collide with them.
+ */
+export interface DynamicTools {
+  /** The specs to offer now (to a model of either tool style). */
+  specs(): ToolSpec[];
+  /** The handler of a name offered by `specs()`, or undefined. */
+  find(name: string): ToolHandler | undefined;
+  /**
+   * Resolves once the tools are known (servers started or failed), or when `signal` aborts.
+   * Rejects when the turn must not run (a required server is not running).
+   */
+  ready(signal: AbortSignal): Promise<void>;
 }
 
 /** A tool the registry can offer and dispatch. */
