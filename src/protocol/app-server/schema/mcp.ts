@@ -84,8 +84,8 @@ export const ListMcpServerStatusResponse = wire(
   z.object({ data: z.array(McpServerStatus), nextCursor: z.string().nullish() }),
 );
 
-/** `config/mcpServer/reload` takes no params (null or absent). */
-export const McpServerRefreshParams = z.null().optional().or(z.object({}).loose());
+/** `config/mcpServer/reload` takes no params (null or absent reads as {}). */
+export const McpServerRefreshParams = wire('McpServerRefreshParams', z.object({}));
 export const McpServerRefreshResponse = wire('McpServerRefreshResponse', z.object({}));
 
 export const McpServerStartupState = wire('McpServerStartupState', z.enum(['starting', 'ready', 'failed', 'cancelled']));
