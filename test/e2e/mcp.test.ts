@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DaemonClient } from '../../src/client/daemon-client.js';
 import type { MockOutput } from '../../src/mock/types.js';
 import { createHarness, startTurn, turnCompleted, type Harness } from '../support/harness.js';
-import { alive, eventually, markDir, marks, startHttpServer, stdioServer } from '../support/mcp.js';
+import { alive, eventually, markDir, marks, MCP_TEST_SERVER, startHttpServer, stdioServer } from '../support/mcp.js';
 import { DONE_TURN, itemEvent, notifs, rmrf, runTurn, serverRequests, toolOutputs, type Thread } from '../support/tool-turns.js';
 
 let h: Harness;
@@ -243,6 +243,22 @@ describe('policies and isolation', () => {
     expect(alive(Number(pids[1]))).toBe(true);
     const list = await c.request('mcpServerStatus/list', { threadId: b.threadId });
     expect(list.data[0]).toMatchObject({ name: 'iso', runtimeStatus: 'connected' });
+  });
+
+  it('servers from config.toml / -c run per thread; a SIGKILLed daemon takes them along', async () => {
+    const node = JSON.stringify(process.execPath);
+    const c = await h.start([
+      `mcp_servers.cfg.command=${node}`,
+      `mcp_servers.cfg.args=[${JSON.stringify(MCP_TEST_SERVER)}]`,
+      `mcp_servers.cfg.env={ MCP_MARK_DIR = ${JSON.stringify(dir)}, MCP_NAME = "cfg", MCP_LINGER = "1" }`,
+    ]);
+    const from = c.messages.length;
+    const t = await c.request('thread/start', { cwd: h.workspace, ephemeral: true });
+    await c.waitForNotification('mcpServer/startupStatus/updated', (p) => p.threadId === t.thread.id && p.name === 'cfg' && p.status === 'ready', from);
+    const pid = Number(marks(dir, 'cfg.pids').at(-1));
+    expect(alive(pid)).toBe(true);
+    c.child.kill('SIGKILL');
+    expect(await eventually(() => !alive(pid))).toBe(true);
   });
 
   it('servers die with the daemon', async () => {

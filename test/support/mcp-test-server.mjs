@@ -21,6 +21,8 @@ const mark = (file, line) => {
   if (markDir) appendFileSync(join(markDir, file), `${line}\n`);
 };
 mark(`${name}.pids`, String(process.pid));
+// MCP_LINGER=1: outlive the end of stdin (as some servers do), so only a kill ends it.
+if (process.env.MCP_LINGER === '1') setInterval(() => {}, 1 << 30);
 process.stderr.write(`mcp-test-server ${name} started (pid ${process.pid}, mode ${mode})\n`);
 
 function build() {

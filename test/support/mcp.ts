@@ -23,12 +23,18 @@ export function stdioServer(dir: string, name: string, extra: Record<string, unk
   return { command: process.execPath, args: [MCP_TEST_SERVER, 'stdio', '--mode', mode], env: { MCP_MARK_DIR: dir, MCP_NAME: name }, ...extra };
 }
 
+/** Whether the process runs (a zombie, dead but not yet reaped, does not). */
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return process.platform !== 'linux';
   }
 }
 

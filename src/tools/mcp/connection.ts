@@ -179,9 +179,6 @@ export class McpServerConnection {
 
   private describeStartFailure(err: unknown, transport: Transport | null): string {
     let message = err instanceof Error ? err.message : String(err);
-    if (err && typeof err === 'object' && (err as NodeJS.ErrnoException).code === 'ENOENT' && this.config.command) {
-      message = `command not found: ${this.config.command}`;
-    }
     if (transport instanceof StdioServerTransport) {
       if (transport.exit && !message.includes(transport.exit)) message += ` (the server exited: ${transport.exit})`;
       if (transport.stderr) message += `; stderr: ${transport.stderr.slice(-500)}`;

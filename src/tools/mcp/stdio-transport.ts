@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, statSync } from 'node:fs';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../../util/logger.js';
@@ -22,6 +24,41 @@ export interface StdioServerParams {
   logger: Logger;
   /** Validates one parsed line as a JSON-RPC message (the SDK's schema); throws when it is not one. */
   parseMessage(value: unknown): JSONRPCMessage;
+}
+
+/** The program's path: as given when it names a path, else found on `PATH`; null when not runnable. */
+export function resolveCommand(command: string, path: string | undefined, cwd: string): string | null {
+  const runnable = (p: string): boolean => {
+    try {
+      accessSync(p, constants.X_OK);
+      return statSync(p).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (command.includes('/')) {
+    const p = isAbsolute(command) ? command : resolve(cwd, command);
+    return runnable(p) ? p : null;
+  }
+  for (const dir of (path ?? '').split(delimiter)) {
+    if (dir === '') continue;
+    const p = join(dir, command);
+    if (runnable(p)) return p;
+  }
+  return null;
+}
+
+let setpriv: string | null | undefined;
+/**
+ * On Linux, util-linux `setpriv` sets the parent-death signal before it runs the server, so a
+ * server dies with the daemon even when the daemon is SIGKILLed (no exit hook runs then). Null
+ * when it is not there (the server then only gets EOF on its stdin).
+ */
+function deathSignalWrapper(): string | null {
+  if (setpriv === undefined) {
+    setpriv = process.platform === 'linux' ? ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => resolveCommand(p, undefined, '/') !== null) ?? null : null;
+  }
+  return setpriv;
 }
 
 /**
@@ -62,9 +99,16 @@ export class StdioServerTransport implements Transport {
   start(): Promise<void> {
     const { p } = this;
     return new Promise<void>((resolve, reject) => {
+      const program = resolveCommand(p.command, p.env['PATH'], p.cwd);
+      if (program === null) {
+        reject(Object.assign(new Error(`command not found: ${p.command}`), { code: 'ENOENT' }));
+        return;
+      }
+      const wrapper = deathSignalWrapper();
+      const [file, argv] = wrapper ? [wrapper, ['--pdeathsig', 'SIGKILL', '--', program, ...p.args]] : [program, p.args];
       let child: ChildProcess;
       try {
-        child = spawn(p.command, p.args, { cwd: p.cwd, env: p.env, stdio: ['pipe', 'pipe', 'pipe'], detached: true, windowsHide: true });
+        child = spawn(file, argv, { cwd: p.cwd, env: p.env, stdio: ['pipe', 'pipe', 'pipe'], detached: true, windowsHide: true });
       } catch (err) {
         reject(err instanceof Error ? err : new Error(String(err)));
         return;
