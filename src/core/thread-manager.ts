@@ -456,6 +456,17 @@ export class ThreadManager {
   }
 
   /**
+   * Starts a loaded thread's MCP servers in the background (idempotent). A face calls it once it
+   * has answered the request that loaded the thread and subscribed its client, so the answer is
+   * not delayed and every `mcp_server_status` event reaches the client; a thread whose face does
+   * not starts them at its first turn.
+   */
+  startMcp(id: string): void {
+    const loaded = this.sessions.get(id);
+    if (loaded) this.mcpOf.get(loaded.session)?.start();
+  }
+
+  /**
    * The state of a loaded thread's MCP servers (null: the thread is not loaded, or MCP servers
    * are not run by this daemon).
    */
@@ -571,12 +582,7 @@ export class ThreadManager {
     });
     if (thread) this.threadConfigs.set(session, thread);
     this.sessions.set(id, { session, record });
-    if (mcp) {
-      this.mcpOf.set(session, mcp);
-      // After the request that loaded the thread has subscribed its client (which happens right
-      // after this returns, also past an await), so every status update reaches it.
-      if (mcp.size > 0) setImmediate(() => mcp.start());
-    }
+    if (mcp) this.mcpOf.set(session, mcp);
     return session;
   }
 

@@ -1,4 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DaemonClient } from '../../src/client/daemon-client.js';
 import type { MockOutput } from '../../src/mock/types.js';
@@ -346,5 +348,39 @@ describe('streamable HTTP', () => {
     expect(toolOutputs(r.requests[1]!).get('h-1')?.output).toBe('note h: hello from web');
     const list = await c.request('mcpServerStatus/list', { threadId: t.threadId, serverName: 'web' });
     expect(list.data[0]).toMatchObject({ runtimeStatus: 'connected', authStatus: 'bearerToken', httpOrigin: new URL(web.url).origin });
+  });
+});
+
+describe('config/mcpServer/reload', () => {
+  it('reads config.toml again and restarts the loaded threads’ servers with it', async () => {
+    const h2 = await createHarness();
+    try {
+      const server = (name: string) =>
+        [
+          `[mcp_servers.${name}]`,
+          `command = ${JSON.stringify(process.execPath)}`,
+          `args = [${JSON.stringify(MCP_TEST_SERVER)}]`,
+          `env = { MCP_MARK_DIR = ${JSON.stringify(dir)}, MCP_NAME = "${name}" }`,
+          '',
+        ].join('\n');
+      writeFileSync(join(h2.home, 'config.toml'), server('before'));
+      const c = await h2.start([]);
+      const from = c.messages.length;
+      const t = await c.request('thread/start', { cwd: h2.workspace, ephemeral: true });
+      const threadId = t.thread.id as string;
+      await c.waitForNotification('mcpServer/startupStatus/updated', (p) => p.threadId === threadId && p.name === 'before' && p.status === 'ready', from);
+      const oldPid = Number(marks(dir, 'before.pids').at(-1));
+      writeFileSync(join(h2.home, 'config.toml'), server('after'));
+      await c.request('config/mcpServer/reload', null);
+      await c.waitForNotification('mcpServer/startupStatus/updated', (p) => p.threadId === threadId && p.name === 'after' && p.status === 'ready', from);
+      expect(await eventually(() => !alive(oldPid))).toBe(true);
+      const list = await c.request('mcpServerStatus/list', { threadId });
+      expect(list.data.map((s: { name: string }) => s.name)).toEqual(['after']);
+      h2.mock.enqueue({ output: [call('mcp__after__read_note', { key: 'r' }, 'rl-1')] }, DONE_TURN);
+      const r = await runTurn(h2, { c, threadId });
+      expect(toolOutputs(r.requests[1]!).get('rl-1')?.output).toBe('note r: hello from after');
+    } finally {
+      await h2.cleanup();
+    }
   });
 });

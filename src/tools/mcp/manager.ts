@@ -96,7 +96,7 @@ export class ThreadMcpServers implements DynamicTools {
 
   /** Starts every enabled server, in parallel; returns at once. Idempotent. */
   start(): void {
-    if (this.started || this.closed) return;
+    if (this.started || this.closed || this.conns.length === 0) return;
     this.started = Promise.all(this.conns.map((c) => c.start())).then(() => undefined);
   }
 
@@ -149,6 +149,7 @@ export class ThreadMcpServers implements DynamicTools {
    * signal; then fails when a `required` server is not running.
    */
   async ready(signal: AbortSignal): Promise<void> {
+    this.start();
     if (this.started) {
       await new Promise<void>((resolve) => {
         if (signal.aborted) return resolve();
