@@ -384,3 +384,26 @@ describe('config/mcpServer/reload', () => {
     }
   });
 });
+
+describe('a persisted thread with MCP servers', () => {
+  it('keeps its mcpToolCall items and its servers across a restart (resume starts them again)', async () => {
+    const c = await h.start(['approval_policy="never"']);
+    const from = c.messages.length;
+    const t = await c.request('thread/start', { cwd: h.workspace, config: { mcp_servers: { keep: stdioServer(dir, 'keep') } } });
+    const threadId = t.thread.id as string;
+    await c.waitForNotification('mcpServer/startupStatus/updated', (p) => p.threadId === threadId && p.status === 'ready', from);
+    h.mock.enqueue({ output: [call('mcp__keep__read_note', { key: 'p' }, 'keep-1')] }, DONE_TURN);
+    await runTurn(h, { c, threadId });
+    await c.close();
+    const c2 = await h.start(['approval_policy="never"']);
+    const from2 = c2.messages.length;
+    const r = await c2.request('thread/resume', { threadId });
+    const items = r.thread.turns.flatMap((turn: { items: { type: string }[] }) => turn.items);
+    expect(items.find((i: { type: string }) => i.type === 'mcpToolCall')).toMatchObject({ id: 'keep-1', server: 'keep', tool: 'read_note', status: 'completed' });
+    await c2.waitForNotification('mcpServer/startupStatus/updated', (p) => p.threadId === threadId && p.name === 'keep' && p.status === 'ready', from2);
+    expect(marks(dir, 'keep.pids')).toHaveLength(2);
+    h.mock.enqueue({ output: [call('mcp__keep__read_note', { key: 'q' }, 'keep-2')] }, DONE_TURN);
+    const r2 = await runTurn(h, { c: c2, threadId });
+    expect(toolOutputs(r2.requests[1]!).get('keep-2')?.output).toBe('note q: hello from keep');
+  });
+});
