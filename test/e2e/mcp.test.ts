@@ -170,6 +170,31 @@ describe('a stdio MCP server in one thread', () => {
     expect(toolOutputs(r.requests[1]!).get('f-1')?.output).toBe('the thing is broken');
   });
 
+  it('tool_timeout_sec ends a call that takes too long (and cancels it on the server)', async () => {
+    const c2 = await h.start(['approval_policy="never"']);
+    const own = markDir();
+    const t2 = await mcpThread(c2, { tmo: stdioServer(own, 'tmo', { tool_timeout_sec: 1 }) });
+    h.mock.enqueue({ output: [call('mcp__tmo__slow', {}, 'tmo-1')] }, DONE_TURN);
+    const r = await runTurn(h, t2);
+    expect(r.turn.status).toBe('completed');
+    expect(itemEvent(r.msgs, 'completed', 'tmo-1')).toMatchObject({ status: 'failed', error: { message: expect.stringMatching(/timed out after 1s/) } });
+    expect(toolOutputs(r.requests[1]!).get('tmo-1')?.output).toMatch(/timed out/);
+    expect(await eventually(() => marks(own, 'slow').includes('cancelled'))).toBe(true);
+    rmrf(own);
+  });
+
+  it('a server whose tools change (tools/list_changed) offers the new list', async () => {
+    h.mock.enqueue({ output: [call('mcp__notes__add_tool', {}, 'add-1')] }, DONE_TURN);
+    await runTurn(h, t);
+    const listed = async () => Object.keys((await c.request('mcpServerStatus/list', { threadId: t.threadId })).data[0].tools);
+    const end = Date.now() + 5000;
+    while (!(await listed()).includes('extra') && Date.now() < end) await new Promise((res) => setTimeout(res, 50));
+    h.mock.enqueue({ output: [call('mcp__notes__extra', {}, 'extra-1')] }, DONE_TURN);
+    const r = await runTurn(h, t);
+    expect(r.requests[0]!.body.tools.some((x: { name: string }) => x.name === 'mcp__notes__extra')).toBe(true);
+    expect(toolOutputs(r.requests[1]!).get('extra-1')?.output).toBe('extra ran');
+  });
+
   it('a 10 MB result is truncated for the model and for the item; the turn goes on', async () => {
     h.mock.enqueue({ output: [call('mcp__notes__big', {}, 'big-1')] }, DONE_TURN);
     const r = await runTurn(h, t);

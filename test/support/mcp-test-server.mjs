@@ -25,6 +25,7 @@ mark(`${name}.pids`, String(process.pid));
 if (process.env.MCP_LINGER === '1') setInterval(() => {}, 1 << 30);
 process.stderr.write(`mcp-test-server ${name} started (pid ${process.pid}, mode ${mode})\n`);
 
+let extraAdded = false;
 function build() {
   const server = new McpServer({ name: `agentd-test-${name}`, version: '1.0.0' });
   if (mode === 'many') {
@@ -75,6 +76,13 @@ function build() {
     mark('crash', 'crashing');
     setTimeout(() => process.exit(3), 10);
     return new Promise(() => {});
+  });
+  server.registerTool('add_tool', { description: 'Adds the tool `extra` (tools/list_changed).', inputSchema: {}, annotations: { readOnlyHint: true } }, async () => {
+    if (!extraAdded) {
+      extraAdded = true;
+      server.registerTool('extra', { description: 'Added later.', inputSchema: {}, annotations: { readOnlyHint: true } }, async () => ({ content: [{ type: 'text', text: 'extra ran' }] }));
+    }
+    return { content: [{ type: 'text', text: 'added' }] };
   });
   server.registerTool('big', { description: 'Returns 10 MB of text.', inputSchema: {}, annotations: { readOnlyHint: true } }, async () => ({
     content: [{ type: 'text', text: `BEGIN\n${'0123456789abcdef\n'.repeat((10 * 1024 * 1024) / 17)}END` }],

@@ -72,6 +72,8 @@ export interface ConnectionDeps {
   clientVersion: string;
   /** Called on every state change (`ready` is `connected`). */
   onStatus(status: McpRuntimeStatus, error: string | null): void;
+  /** Called when the running server's tool list changed (`notifications/tools/list_changed`). */
+  onToolsChanged?(): void;
 }
 
 /**
@@ -145,7 +147,10 @@ export class McpServerConnection {
       if (gen !== this.gen || this.closed) return;
       transport = this.createTransport(s);
       this.transport = transport;
-      const client = new s.Client({ name: 'agentd', version: this.deps.clientVersion }, { capabilities: {} });
+      const client = new s.Client(
+        { name: 'agentd', version: this.deps.clientVersion },
+        { capabilities: {}, listChanged: { tools: { autoRefresh: false, debounceMs: 100, onChanged: () => void this.refreshTools(gen) } } },
+      );
       this.client = client;
       client.onerror = (err) => this.deps.logger.debug({ err, mcpServer: this.name }, 'MCP client error');
       client.onclose = () => this.onClosed(gen);
@@ -240,6 +245,21 @@ export class McpServerConnection {
       if (!cursor) break;
     }
     return out;
+  }
+
+  /** Lists the tools again after the server said they changed; a failure keeps the old list. */
+  private async refreshTools(gen: number): Promise<void> {
+    const client = this.client;
+    if (gen !== this.gen || this.closed || !client || this.status !== 'connected') return;
+    try {
+      const tools = await this.listTools(client, new AbortController().signal, this.startupTimeoutMs);
+      if (gen !== this.gen || this.closed) return;
+      this.tools = tools;
+      this.deps.logger.info({ mcpServer: this.name, tools: tools.length }, 'MCP server tools changed');
+      this.deps.onToolsChanged?.();
+    } catch (err) {
+      this.deps.logger.warn({ err, mcpServer: this.name }, 'MCP server tools changed but cannot be listed');
+    }
   }
 
   private onClosed(gen: number): void {

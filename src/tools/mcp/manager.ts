@@ -70,6 +70,7 @@ export class ThreadMcpServers implements DynamicTools {
           cwd: this.deps.cwd,
           clientVersion: this.deps.clientVersion,
           onStatus: (status, error) => this.onStatus(name, status, error),
+          onToolsChanged: () => this.rebuild(),
         }),
     );
   }
