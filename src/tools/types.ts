@@ -78,6 +78,11 @@ export interface ToolCall {
 export interface ToolOutput {
   content: string;
   success: boolean;
+  /**
+   * Images the tool returned (base64, a PNG, JPEG, GIF or WebP type): the model sees them in one
+   * user message after the outputs of the calls it made together (function outputs hold text only).
+   */
+  images?: { mimeType: string; data: string }[];
 }
 
 /** Thrown by a tool when the user's `cancel` (or an interrupt) must end the turn. */

@@ -163,6 +163,21 @@ describe('a stdio MCP server in one thread', () => {
     expect(await eventually(() => marks(dir, 'slow').includes('cancelled'))).toBe(true);
   });
 
+  it('an image result reaches the model as an image, after the tool outputs', async () => {
+    h.mock.enqueue({ output: [call('mcp__notes__picture', {}, 'pic-1'), call('mcp__notes__read_note', { key: 'z' }, 'pic-2')] }, DONE_TURN);
+    const r = await runTurn(h, t);
+    const input = r.requests[1]!.body.input as any[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const out = input.findIndex((i) => i.type === 'function_call_output' && i.call_id === 'pic-1');
+    const out2 = input.findIndex((i) => i.type === 'function_call_output' && i.call_id === 'pic-2');
+    const msg = input.findIndex((i) => i.type === 'message' && i.role === 'user' && JSON.stringify(i.content).includes('input_image'));
+    expect(input[out].output).toMatch(/^here is the picture\n\[image: image\/png, \d+ bytes, attached below\]\n\[image: image\/x-unknown, 3 bytes \(not shown to the model\)\]$/);
+    expect(msg).toBeGreaterThan(Math.max(out, out2));
+    const images = input[msg].content.filter((p: { type: string }) => p.type === 'input_image');
+    expect(images).toHaveLength(1);
+    expect(images[0].image_url).toMatch(/^data:image\/png;base64,iVBOR/);
+    expect(itemEvent(r.msgs, 'completed', 'pic-1').result.content[1]).toMatchObject({ type: 'image', mimeType: 'image/png' });
+  });
+
   it('an error result is a failed item and the model gets the message', async () => {
     h.mock.enqueue({ output: [call('mcp__notes__fails', {}, 'f-1')] }, DONE_TURN);
     const r = await runTurn(h, t);

@@ -84,6 +84,13 @@ function build() {
     }
     return { content: [{ type: 'text', text: 'added' }] };
   });
+  server.registerTool('picture', { description: 'Returns a 1x1 PNG.', inputSchema: {}, annotations: { readOnlyHint: true } }, async () => ({
+    content: [
+      { type: 'text', text: 'here is the picture' },
+      { type: 'image', mimeType: 'image/png', data: 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==' },
+      { type: 'image', mimeType: 'image/x-unknown', data: 'AAAA' },
+    ],
+  }));
   server.registerTool('big', { description: 'Returns 10 MB of text.', inputSchema: {}, annotations: { readOnlyHint: true } }, async () => ({
     content: [{ type: 'text', text: `BEGIN\n${'0123456789abcdef\n'.repeat((10 * 1024 * 1024) / 17)}END` }],
   }));

@@ -7,6 +7,11 @@ export const MODEL_OUTPUT_MAX_BYTES = 40_000;
 export const ITEM_TEXT_MAX_BYTES = 256 * 1024;
 /** Base64 data kept per image block in the item (larger images are described instead). */
 const ITEM_DATA_MAX_BYTES = 2 * 1024 * 1024;
+/** Image types the model APIs take, and how much of them one result may send (base64 bytes). */
+const MODEL_IMAGE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
+const MODEL_IMAGE_MAX_BYTES = 8 * 1024 * 1024;
+const MODEL_IMAGES_MAX = 4;
+
 /** The largest input schema passed to the model; a larger one is replaced by an open object schema. */
 const MAX_SCHEMA_BYTES = 64 * 1024;
 const MAX_DESCRIPTION = 2048;
@@ -52,14 +57,15 @@ function str(v: unknown): string | undefined {
 }
 
 /** One content block as text for the model. */
-function blockText(b: Block): string {
+function blockText(b: Block, shownImages = { n: MODEL_IMAGES_MAX }): string {
   switch (b['type']) {
     case 'text':
       return str(b['text']) ?? '';
     case 'image':
     case 'audio': {
       const data = str(b['data']) ?? '';
-      return `[${b['type']}: ${str(b['mimeType']) ?? 'unknown type'}, ${Math.floor((data.length * 3) / 4)} bytes (not shown to the model)]`;
+      const shown = imageForModel(b) !== null && shownImages.n++ < MODEL_IMAGES_MAX;
+      return `[${b['type']}: ${str(b['mimeType']) ?? 'unknown type'}, ${Math.floor((data.length * 3) / 4)} bytes${shown ? ', attached below' : ' (not shown to the model)'}]`;
     }
     case 'resource': {
       const r = asBlock(b['resource']);
@@ -73,13 +79,37 @@ function blockText(b: Block): string {
   }
 }
 
+/** An image block the model can be shown (a type the APIs take, base64 within the size cap), or null. */
+function imageForModel(b: Block): { mimeType: string; data: string } | null {
+  const mimeType = str(b['mimeType']);
+  const data = str(b['data']);
+  if (b['type'] !== 'image' || !mimeType || !MODEL_IMAGE_TYPES.has(mimeType) || !data || data.length > MODEL_IMAGE_MAX_BYTES) return null;
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(data)) return null;
+  return { mimeType, data };
+}
+
+/** The images of a result the model is shown (at most 4). */
+export function imagesForModel(content: unknown[]): { mimeType: string; data: string }[] {
+  return content
+    .map(asBlock)
+    .filter((b): b is Block => b !== null)
+    .map(imageForModel)
+    .filter((i): i is { mimeType: string; data: string } => i !== null)
+    .slice(0, MODEL_IMAGES_MAX);
+}
+
 /**
- * What the model gets for a result: the text of its content blocks (images and audio described,
- * not sent), or the structured content as JSON when there is no text; truncated head and tail
+ * What the model gets for a result: the text of its content blocks (images and audio described;
+ * up to 4 PNG, JPEG, GIF or WebP images are also sent, see {@link imagesForModel}), or the structured content as JSON when there is no text; truncated head and tail
  * like command output.
  */
 export function resultForModel(content: unknown[], structured: unknown, isError: boolean): string {
-  const parts = content.map(asBlock).filter((b): b is Block => b !== null).map(blockText).filter((t) => t !== '');
+  const shownImages = { n: 0 };
+  const parts = content
+    .map(asBlock)
+    .filter((b): b is Block => b !== null)
+    .map((b) => blockText(b, shownImages))
+    .filter((t) => t !== '');
   let text = parts.join('\n');
   if (text === '' && structured !== undefined) {
     try {

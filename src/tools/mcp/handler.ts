@@ -1,7 +1,7 @@
 import type { TurnItem } from '../../core/items.js';
 import { TurnAbortedError, type ToolCall, type ToolContext, type ToolHandler, type ToolOutput } from '../types.js';
 import { McpCallError, type McpServerConnection, type McpToolInfo } from './connection.js';
-import { resultForItem, resultForModel } from './format.js';
+import { imagesForModel, resultForItem, resultForModel } from './format.js';
 
 type McpItem = Extract<TurnItem, { type: 'mcpToolCall' }>;
 
@@ -79,7 +79,8 @@ export function mcpToolHandler(name: string, conn: McpServerConnection, tool: Mc
           error: isError ? { message: resultForModel(content, res.structuredContent, true).slice(0, 2000) } : null,
           durationMs,
         });
-        return { success: !isError, content: resultForModel(content, res.structuredContent, isError) };
+        const images = imagesForModel(content);
+        return { success: !isError, content: resultForModel(content, res.structuredContent, isError), ...(images.length > 0 ? { images } : {}) };
       } catch (err) {
         const message = err instanceof McpCallError ? err.message : `MCP tool call failed: ${(err as Error)?.message ?? String(err)}`;
         return fail(message, Date.now() - started);

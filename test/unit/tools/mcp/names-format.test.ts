@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resultForItem, resultForModel, sanitizeInputSchema } from '../../../../src/tools/mcp/format.js';
+import { imagesForModel, resultForItem, resultForModel, sanitizeInputSchema } from '../../../../src/tools/mcp/format.js';
 import { TOOL_NAME_PATTERN, ToolNamer } from '../../../../src/tools/mcp/names.js';
 
 describe('MCP tool names', () => {
@@ -45,8 +45,13 @@ describe('MCP schemas and results', () => {
 
   it('the model gets text (images described, structured content when there is no text), truncated', () => {
     expect(resultForModel([{ type: 'text', text: 'a' }, { type: 'image', data: 'AAAA', mimeType: 'image/png' }], undefined, false)).toBe(
-      'a\n[image: image/png, 3 bytes (not shown to the model)]',
+      'a\n[image: image/png, 3 bytes, attached below]',
     );
+    expect(resultForModel([{ type: 'image', data: 'AAAA', mimeType: 'image/svg+xml' }], undefined, false)).toBe('[image: image/svg+xml, 3 bytes (not shown to the model)]');
+    const five = Array.from({ length: 5 }, () => ({ type: 'image', data: 'AAAA', mimeType: 'image/png' }));
+    expect(resultForModel(five, undefined, false).match(/attached below/g)).toHaveLength(4);
+    expect(imagesForModel(five)).toHaveLength(4);
+    expect(imagesForModel([{ type: 'image', data: 'not base64!', mimeType: 'image/png' }])).toEqual([]);
     expect(resultForModel([], { ok: 1 }, false)).toBe('{"ok":1}');
     expect(resultForModel([], undefined, true)).toMatch(/failed/);
     expect(resultForModel([{ type: 'text', text: 'x\n'.repeat(100_000) }], undefined, false).length).toBeLessThan(41_000);
