@@ -95,10 +95,17 @@ export class ThreadMcpServers implements DynamicTools {
     return this.conns.length;
   }
 
-  /** Starts every enabled server, in parallel; returns at once. Idempotent. */
+  /**
+   * Starts every enabled server, in parallel; returns at once. Idempotent. The processes are
+   * spawned one event-loop turn later, after what the daemon has queued to write (the answer that
+   * loaded the thread): spawning is slow enough to hold that answer back otherwise.
+   */
   start(): void {
     if (this.started || this.closed || this.conns.length === 0) return;
-    this.started = Promise.all(this.conns.map((c) => c.start())).then(() => undefined);
+    this.started = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+      if (this.closed) return;
+      await Promise.all(this.conns.map((c) => c.start()));
+    });
   }
 
   private onStatus(name: string, status: McpRuntimeStatus, error: string | null): void {
