@@ -480,7 +480,13 @@ export class ThreadManager {
    * (a thread's own config layer still applies over the daemon's).
    */
   async reloadMcpServers(): Promise<void> {
-    const base = this.deps.reloadConfig ? this.deps.reloadConfig() : this.deps.config;
+    let base: Config;
+    try {
+      base = this.deps.reloadConfig ? this.deps.reloadConfig() : this.deps.config;
+    } catch (err) {
+      // A config file that no longer reads leaves every server as it was.
+      throw new SessionError('invalid_input', `cannot reload the configuration: ${err instanceof Error ? err.message : String(err)}`);
+    }
     await Promise.all(
       [...this.sessions.values()].map(async ({ session }) => {
         const mcp = this.mcpOf.get(session);

@@ -63,8 +63,15 @@ describe('a stdio MCP server in one thread', () => {
     const readyIdx = c.messages.findIndex(
       (m) => m.method === 'mcpServer/startupStatus/updated' && m.params.threadId === t.threadId && m.params.status === 'ready',
     );
+    const startedIdx = c.messages.findIndex((m) => m.method === 'thread/started' && m.params.thread.id === t.threadId);
+    const startingIdx = c.messages.findIndex(
+      (m) => m.method === 'mcpServer/startupStatus/updated' && m.params.threadId === t.threadId && m.params.status === 'starting',
+    );
+    // The answer and thread/started go out before the server is even spawned.
     expect(t.startIdx).toBeGreaterThanOrEqual(0);
-    expect(readyIdx).toBeGreaterThan(t.startIdx);
+    expect(startedIdx).toBeGreaterThan(t.startIdx);
+    expect(startingIdx).toBeGreaterThan(startedIdx);
+    expect(readyIdx).toBeGreaterThan(startingIdx);
     expect(statusUpdates(c, t.threadId, 'notes').map((u) => u.status)).toEqual(['starting', 'ready']);
     const list = await c.request('mcpServerStatus/list', { threadId: t.threadId });
     expect(list.data).toHaveLength(1);
@@ -410,6 +417,10 @@ describe('config/mcpServer/reload', () => {
       const threadId = t.thread.id as string;
       await c.waitForNotification('mcpServer/startupStatus/updated', (p) => p.threadId === threadId && p.name === 'before' && p.status === 'ready', from);
       const oldPid = Number(marks(dir, 'before.pids').at(-1));
+      writeFileSync(join(h2.home, 'config.toml'), server('after'));
+      writeFileSync(join(h2.home, 'config.toml'), '[mcp_servers.broken\n');
+      await expect(c.request('config/mcpServer/reload', null)).rejects.toThrow(/cannot reload the configuration/);
+      expect(alive(oldPid)).toBe(true);
       writeFileSync(join(h2.home, 'config.toml'), server('after'));
       await c.request('config/mcpServer/reload', null);
       await c.waitForNotification('mcpServer/startupStatus/updated', (p) => p.threadId === threadId && p.name === 'after' && p.status === 'ready', from);
