@@ -347,6 +347,13 @@ describe('bad servers never stall a turn', () => {
     expect((await runTurn(h, t)).turn.status).toBe('completed');
   });
 
+  it('a line of stdout longer than 64 MiB ends the connection with a clear error', async () => {
+    const t = await mcpThread(c, { endless: stdioServer(dir, 'endless', {}, 'endless-line') });
+    expect(statusUpdates(c, t.threadId, 'endless').at(-1)).toMatchObject({ status: 'failed', error: expect.stringMatching(/longer than 67108864 bytes/) });
+    const pid = Number(marks(dir, 'endless.pids').at(-1));
+    expect(await eventually(() => !alive(pid))).toBe(true);
+  });
+
   it('garbage on stdout is skipped', async () => {
     const t = await mcpThread(c, { noisy: stdioServer(dir, 'noisy', {}, 'garbage') });
     expect(statusUpdates(c, t.threadId, 'noisy').at(-1)?.status).toBe('ready');

@@ -107,6 +107,11 @@ if (transportKind === 'stdio') {
     process.stdin.on('data', () => {});
     setInterval(() => {}, 1 << 30);
   } else {
+    if (mode === 'endless-line') {
+      // One "line" of 70 MiB that never ends: a client must give up, not buffer forever.
+      const chunk = Buffer.alloc(1024 * 1024, 0x78);
+      for (let i = 0; i < 70; i++) process.stdout.write(chunk);
+    }
     if (mode === 'garbage') {
       // Not JSON-RPC: a client must skip these lines, not fail or stall.
       process.stdout.write('Starting server... please wait\n{"not":"jsonrpc"}\n\u0000\u0001binary junk\n');

@@ -185,7 +185,8 @@ export class McpServerConnection {
   private describeStartFailure(err: unknown, transport: Transport | null): string {
     let message = err instanceof Error ? err.message : String(err);
     if (transport instanceof StdioServerTransport) {
-      if (transport.exit && !message.includes(transport.exit)) message += ` (the server exited: ${transport.exit})`;
+      if (transport.failure) message = transport.failure;
+      else if (transport.exit && !message.includes(transport.exit)) message += ` (the server exited: ${transport.exit})`;
       if (transport.stderr) message += `; stderr: ${transport.stderr.slice(-500)}`;
     }
     return `MCP server ${this.name} failed to start: ${message}`;
@@ -265,7 +266,7 @@ export class McpServerConnection {
   private onClosed(gen: number): void {
     if (gen !== this.gen || this.closed) return;
     const t = this.transport;
-    const exit = t instanceof StdioServerTransport && t.exit ? ` (${t.exit})` : '';
+    const exit = t instanceof StdioServerTransport && (t.failure || t.exit) ? ` (${t.failure ?? t.exit})` : '';
     const stderr = t instanceof StdioServerTransport && t.stderr ? `; stderr: ${t.stderr.slice(-500)}` : '';
     this.client = null;
     this.transport = null;

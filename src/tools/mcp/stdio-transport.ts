@@ -79,12 +79,18 @@ export class StdioServerTransport implements Transport {
   private stderrTail = '';
   private closed = false;
   private exitInfo: string | null = null;
+  private failureReason: string | null = null;
 
   constructor(private readonly p: StdioServerParams) {}
 
   /** Why the process ended (exit code or signal), once it has. */
   get exit(): string | null {
     return this.exitInfo;
+  }
+
+  /** Why the transport gave up on the server (not its exit), if it did. */
+  get failure(): string | null {
+    return this.failureReason;
   }
 
   /** The last bytes the server wrote to stderr. */
@@ -182,7 +188,8 @@ export class StdioServerTransport implements Transport {
       const rest = chunk.subarray(start);
       this.pending += rest.length;
       if (this.pending > MAX_MESSAGE_BYTES) {
-        this.onerror?.(new Error(`MCP server ${this.p.name} wrote a message longer than ${MAX_MESSAGE_BYTES} bytes`));
+        this.failureReason = `it wrote a message longer than ${MAX_MESSAGE_BYTES} bytes`;
+        this.onerror?.(new Error(`MCP server ${this.p.name}: ${this.failureReason}`));
         void this.close();
         return;
       }
