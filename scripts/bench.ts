@@ -2,8 +2,9 @@
  * Benchmarks of agentd against the bundled mock model (in this process, on 127.0.0.1): startup,
  * idle memory, turn latency, streaming, many threads, thread/start, shell and apply_patch round
  * trips, long histories (`history`: resume of 10,000 items, list over 10,000 threads), and the
- * daemon's memory while a client stops reading (`stall-stream`, `stall-command`), and the ACP
- * face's turn latency and 20,000-delta stream (`acp`). Prints a table, then `JSON:` and one machine-readable object
+ * daemon's memory while a client stops reading (`stall-stream`, `stall-command`), the ACP face's
+ * turn latency and 20,000-delta stream (`acp`), and MCP (`mcp`: thread/start with 3 servers, to
+ * the reply and to all ready; one MCP tool-call turn). Prints a table, then `JSON:` and one machine-readable object
  * `{metric: {median, p90, unit, target, pass, ...}}`.
  *
  * Usage: npm run bench   (node dist/scripts/bench.js [--quick] [--only name,name])
@@ -32,6 +33,7 @@ import {
 } from './bench/scenarios.js';
 import { acpFace } from './bench/acp.js';
 import { longHistory } from './bench/long-history.js';
+import { mcp } from './bench/mcp.js';
 import { stalledCommand, stalledStream } from './bench/stalled-client.js';
 import { formatTable } from './bench/stats.js';
 
@@ -45,8 +47,9 @@ const FULL: Plan = {
   shellRuns: 15,
   patchRuns: 15,
   historyRuns: 15,
+  mcpRuns: 10,
 };
-const QUICK: Plan = { ...FULL, startupRuns: 3, turnRuns: 10, streamRuns: 3, manyThreadsRuns: 1, manyThreads: 20, shellRuns: 3, patchRuns: 3, historyRuns: 3 };
+const QUICK: Plan = { ...FULL, startupRuns: 3, turnRuns: 10, streamRuns: 3, manyThreadsRuns: 1, manyThreads: 20, shellRuns: 3, patchRuns: 3, historyRuns: 3, mcpRuns: 3 };
 
 const argv = process.argv.slice(2);
 const plan = argv.includes('--quick') ? QUICK : FULL;
@@ -114,6 +117,7 @@ async function main(): Promise<number> {
     shared = null;
     await step('acp', () => acpFace(env, plan, results));
     await step('threads', () => manyThreads(env, plan, results));
+    await step('mcp', () => mcp(env, plan.mcpRuns, results));
     await step('history', () => longHistory(env, root, results, plan.historyRuns));
     await step('stall-stream', () => stalledStream(env, results));
     await step('stall-command', () => stalledCommand(env, results));

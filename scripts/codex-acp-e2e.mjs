@@ -72,6 +72,10 @@ const USER_HOME = join(OUT, 'user-home');
 const WS = join(OUT, 'workspace');
 const EXTRA_DIR = join(OUT, 'extra-dir');
 const TRACE = join(OUT, 'trace.jsonl');
+// The MCP server an editor passes to session/new: the test suite's SDK-built stdio server.
+const MCP_TEST_SERVER = join(AGENTD_ROOT, 'test/support/mcp-test-server.mjs');
+const MCP_MARKS = join(OUT, 'mcp-marks');
+mkdirSync(MCP_MARKS, { recursive: true });
 for (const d of [HOME, USER_HOME, WS, EXTRA_DIR]) mkdirSync(d, { recursive: true });
 writeFileSync(join(WS, 'hello.txt'), 'Hello from agentd!\n');
 writeFileSync(join(WS, 'README.md'), '# demo workspace\n');
@@ -164,6 +168,10 @@ function responder(req) {
   }
   if (text.includes('e2e:hang')) {
     return { usage, output: [{ type: 'text', text: 'Thinking very hard about this...', chunks: 3 }], fault: { hang: true } };
+  }
+  if (text.includes('e2e:mcp')) {
+    if (done > 0) return say('The note is written.');
+    return { usage, output: [{ type: 'function_call', name: 'mcp__e2e-notes__write_note', callId: `call_mcp_${++callSeq}`, arguments: { key: 'e2e', text: 'from codex-acp' } }] };
   }
   if (text.includes('e2e:hello')) return say('Hello! I am the mock model.');
   return say(`Echo: ${lastUserText(req).slice(0, 200)}`);
@@ -505,14 +513,54 @@ async function main() {
     return `sessionId=${S2}`;
   });
 
-  await step('session/new with an MCP server (passed on in thread/start config; servers start with the MCP issue)', async () => {
-    const server = { name: 'e2e-hello', command: '/bin/true', args: [], env: [] };
+  let S3 = null;
+  await step('session/new with a stdio MCP server (passed on in thread/start config; the server starts)', async () => {
+    const server = {
+      name: 'e2e-notes',
+      command: process.execPath,
+      args: [MCP_TEST_SERVER],
+      env: [
+        { name: 'MCP_MARK_DIR', value: MCP_MARKS },
+        { name: 'MCP_NAME', value: 'e2e-notes' },
+      ],
+    };
+    const from = traceLines().length;
     const r = await withTimeout(A.agent.request('session/new', { cwd: WS, mcpServers: [server] }));
     assert(typeof r.sessionId === 'string', 'no sessionId');
+    S3 = r.sessionId;
     const ts = traceLines().filter((l) => l.dir === 'c2s' && l.msg.method === 'thread/start').at(-1);
     const servers = ts?.msg.params?.config?.mcp_servers ?? {};
-    assert(servers['e2e-hello'], `thread/start config lacks the server: ${JSON.stringify(ts?.msg.params?.config ?? {}).slice(0, 300)}`);
-    return `sessionId=${r.sessionId}`;
+    assert(servers['e2e-notes'], `thread/start config lacks the server: ${JSON.stringify(ts?.msg.params?.config ?? {}).slice(0, 300)}`);
+    const ready = () =>
+      traceLines()
+        .slice(from)
+        .find((l) => l.dir === 's2c' && l.msg.method === 'mcpServer/startupStatus/updated' && l.msg.params?.name === 'e2e-notes' && l.msg.params?.status !== 'starting');
+    const deadline = Date.now() + 10_000;
+    while (!ready() && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+    const st = ready();
+    assert(st?.msg.params.status === 'ready', `server status: ${JSON.stringify(st?.msg.params ?? 'none')}`);
+    return `sessionId=${r.sessionId} mcp e2e-notes ready`;
+  });
+
+  await step('prompt: MCP tool call with approval (allow_once), shown as a tool call', async () => {
+    assert(S3, 'no MCP session');
+    const permFrom = A.permissionRequests.length;
+    A.permissionAnswers.push('allow_once');
+    const { res, ups, text } = await prompt(A, S3, 'e2e:mcp write a note');
+    assert(res.stopReason === 'end_turn', `stopReason ${res.stopReason}`);
+    const perms = A.permissionRequests.slice(permFrom);
+    assert(perms.length === 1, `expected 1 permission request, got ${perms.length}`);
+    assert(perms[0].params._meta?.is_mcp_tool_approval === true, `not an MCP tool approval: ${JSON.stringify(perms[0].params).slice(0, 300)}`);
+    const first = ups.find((u) => u.update.sessionUpdate === 'tool_call' && u.update._meta?.is_mcp_tool_call);
+    assert(first, 'no MCP tool_call');
+    const tcs = ups.filter((u) => (u.update.sessionUpdate === 'tool_call' || u.update.sessionUpdate === 'tool_call_update') && u.update.toolCallId === first.update.toolCallId);
+    // codex-acp marks the call in_progress after the user's answer, racing the call's own completion
+    // (a fast tool completes first), so the completed update need not be the last one.
+    assert(tcs.some((u) => u.update.status === 'completed'), `no completed MCP tool_call update: ${tcs.map((u) => u.update.status).join(',')}`);
+    const written = existsSync(join(MCP_MARKS, 'writes')) ? readFileSync(join(MCP_MARKS, 'writes'), 'utf8') : '';
+    assert(written.includes('e2e=from codex-acp'), `the MCP server did not write: ${JSON.stringify(written)}`);
+    assert(text.includes('The note is written.'), `final text ${JSON.stringify(text)}`);
+    return `permission options=${perms[0].params.options.map((o) => o.optionId).join(',')}; title=${JSON.stringify(tcs[0].update.title)}`;
   });
 
   await step('session/set_mode workspace-write (approvals go to the user, not auto_review)', async () => {

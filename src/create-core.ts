@@ -10,6 +10,7 @@ import { includeSkillInstructions, SkillsManager, skillRulesFromConfig } from '.
 import { ThreadStore } from './store/thread-store.js';
 import { PrefixRules } from './tools/approval/prefix-rules.js';
 import { buildToolRegistry } from './tools/default-registry.js';
+import { McpFactory } from './tools/mcp/index.js';
 import { TurnDiffTrackerImpl } from './tools/diff/turn-diff-tracker.js';
 import { commandEnvFor } from './tools/shell/command-env.js';
 import { ShellRuntime } from './tools/shell/runtime.js';
@@ -98,6 +99,9 @@ export function createCore(opts: CoreOptions): Core {
     cliVersion: opts.version,
     ...(opts.flow ? { flow: opts.flow } : {}),
     skills,
+    // Each thread runs its own MCP servers; `config/mcpServer/reload` reads config.toml again.
+    mcp: new McpFactory({ env: process.env, clientVersion: opts.version }),
+    reloadConfig: () => loadConfig({ overrides: opts.overrides }).config,
   });
   return { config, warnings, store, threads, skills, commandEnv };
 }

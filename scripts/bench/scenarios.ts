@@ -33,6 +33,7 @@ export interface Plan {
   shellRuns: number;
   patchRuns: number;
   historyRuns: number;
+  mcpRuns: number;
 }
 
 export const STREAM_DELTAS = 20_000;
@@ -73,6 +74,10 @@ export function benchResponder(patchText: string) {
         return steps === 0
           ? { output: [{ type: 'function_call', name: 'exec_command', arguments: mode === 'shell' ? { cmd: 'true' } : { cmd: 'true', login: false } }] }
           : { output: [{ type: 'text', text: 'ran it', chunks: 1 }] };
+      case 'mcp':
+        return steps === 0
+          ? { output: [{ type: 'function_call', name: 'mcp__b0__read_note', arguments: { key: 'bench' } }] }
+          : { output: [{ type: 'text', text: 'called it', chunks: 1 }] };
       case 'patch':
         return steps === 0
           ? { output: [{ type: 'custom_tool_call', name: 'apply_patch', input: patchText }] }

@@ -183,12 +183,10 @@ export const ignoredProviderKeys = {
 /** Ignored keys of `[mcp_servers.<id>]` (the MCP servers' runtime reads the others). */
 export const ignoredMcpServerKeys = {
   default_tools_approval_mode: ignored,
-  env_vars: ignored,
   environment_id: ignored,
   name: ignored,
   oauth: ignored,
   oauth_resource: ignored,
-  required: ignored,
   scopes: ignored,
   supports_parallel_tool_calls: ignored,
   tools: ignored,

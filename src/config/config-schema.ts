@@ -47,6 +47,8 @@ const mcpServerTable = z
     tool_timeout_sec: z.number().nonnegative(),
     enabled_tools: z.array(z.string()),
     disabled_tools: z.array(z.string()),
+    required: z.boolean(),
+    env_vars: z.array(z.string()),
     ...ignoredMcpServerKeys,
   })
   .partial();

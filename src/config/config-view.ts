@@ -43,6 +43,8 @@ export function configReadView(config: Config): { config: Record<string, unknown
       ...(s.toolTimeoutSec !== undefined ? { tool_timeout_sec: s.toolTimeoutSec } : {}),
       ...(s.enabledTools !== undefined ? { enabled_tools: [...s.enabledTools] } : {}),
       ...(s.disabledTools !== undefined ? { disabled_tools: [...s.disabledTools] } : {}),
+      ...(s.required !== undefined ? { required: s.required } : {}),
+      ...(s.envVars !== undefined ? { env_vars: [...s.envVars] } : {}),
     };
   }
 

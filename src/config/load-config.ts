@@ -170,6 +170,8 @@ function pickMcpServers(table: ConfigTable): Config['mcpServers'] {
     if (s.tool_timeout_sec !== undefined) entry.toolTimeoutSec = s.tool_timeout_sec;
     if (s.enabled_tools !== undefined) entry.enabledTools = [...s.enabled_tools];
     if (s.disabled_tools !== undefined) entry.disabledTools = [...s.disabled_tools];
+    if (s.required !== undefined) entry.required = s.required;
+    if (s.env_vars !== undefined) entry.envVars = [...s.env_vars];
     out[id] = entry;
   }
   return out;

@@ -62,6 +62,10 @@ export interface McpServerConfig {
   toolTimeoutSec?: number;
   enabledTools?: string[];
   disabledTools?: string[];
+  /** `true`: the thread's turns fail while this server is not running. */
+  required?: boolean;
+  /** Names of daemon environment variables passed on to a stdio server (besides the basic ones). */
+  envVars?: string[];
 }
 
 /** The effective configuration after file, `-c` overrides, env and defaults. */

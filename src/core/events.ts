@@ -57,6 +57,10 @@ export type SessionEvent =
   | { type: 'reasoning_summary_delta'; turnId: string; itemId: string; summaryIndex: number; delta: string }
   | { type: 'reasoning_text_delta'; turnId: string; itemId: string; contentIndex: number; delta: string }
   | { type: 'command_output_delta'; turnId: string; itemId: string; delta: string }
+  /** A progress notification of a running MCP tool call. */
+  | { type: 'mcp_tool_call_progress'; turnId: string; itemId: string; message: string }
+  /** One of the thread's MCP servers changed state (`error`: why it failed). */
+  | { type: 'mcp_server_status'; name: string; status: McpServerStartupState; error: string | null }
   | { type: 'plan_updated'; turnId: string; explanation: string | null; plan: PlanStep[] }
   | { type: 'diff_updated'; turnId: string; diff: string }
   | { type: 'token_usage'; turnId: string; usage: ThreadTokenUsage }
@@ -77,5 +81,8 @@ export type SessionEvent =
   | { type: 'goal_cleared' }
   /** Turns were reverted (or a revert undone): the thread's turns and history changed. */
   | { type: 'reverted' };
+
+/** Where an MCP server's start-up is (`cancelled`: stopped before it was ready). */
+export type McpServerStartupState = 'starting' | 'ready' | 'failed' | 'cancelled';
 
 export type SessionEventListener = (event: SessionEvent) => void;

@@ -22,6 +22,15 @@ export interface FileUpdateChange {
   diff: string;
 }
 
+export type McpToolCallStatus = 'inProgress' | 'completed' | 'failed';
+
+/** What an MCP tool returned (content blocks as the server sent them, text possibly truncated). */
+export interface McpToolCallResult {
+  content: unknown[];
+  structuredContent?: unknown;
+  _meta?: unknown;
+}
+
 export type ItemStatus = 'inProgress' | 'completed' | 'failed' | 'declined';
 
 export type TurnItem =
@@ -43,6 +52,18 @@ export type TurnItem =
     }
   | { type: 'fileChange'; id: string; changes: FileUpdateChange[]; status: ItemStatus }
   | { type: 'imageView'; id: string; path: string }
+  /** A call of a tool of one of the thread's MCP servers (`arguments`: the model's, as parsed). */
+  | {
+      type: 'mcpToolCall';
+      id: string;
+      server: string;
+      tool: string;
+      status: McpToolCallStatus;
+      arguments: unknown;
+      result?: McpToolCallResult | null;
+      error?: { message: string } | null;
+      durationMs?: number | null;
+    }
   | { type: 'contextCompaction'; id: string }
   /** A review started (`review`: what is reviewed) or ended (`review`: the findings as text). */
   | { type: 'enteredReviewMode'; id: string; review: string }

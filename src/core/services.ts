@@ -3,6 +3,7 @@ import type { ModelClient } from '../model/types.js';
 import type { ThreadSkills } from '../skills/index.js';
 import type { ReconstructedThread } from '../store/reconstruct.js';
 import type { RolloutLine, ThreadMeta } from '../store/types.js';
+import type { ThreadMcpServers } from '../tools/mcp/index.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import type { ProcessSessionManager } from '../tools/shell/process-sessions.js';
 import type { TurnDiffTracker } from '../tools/types.js';
@@ -38,6 +39,8 @@ export interface SessionServices {
   processes: ProcessSessionManager;
   /** Back-pressure from the client connection. */
   flow: OutputFlow;
+  /** The thread's own MCP servers (their tools are in `tools`); stopped on dispose. */
+  mcp?: ThreadMcpServers;
   /** The skills of the thread's working directory, watched while the thread is loaded (absent: none). */
   skills?: ThreadSkills;
   /** The environment of this thread's commands, when its own config shapes it (else the daemon's). */
@@ -45,7 +48,7 @@ export interface SessionServices {
   /** Rebuilds the thread from its rollout (absent: ephemeral); revert uses it for the history. */
   reload?: () => Promise<ReconstructedThread>;
   /**
-   * Kills the thread's process sessions and closes its rollout. Called once the thread's turn has
+   * Kills the thread's process sessions and MCP servers and closes its rollout. Called once the thread's turn has
    * ended, by `Session.shutdown` (every unload path: unsubscribe, archive, delete, daemon exit).
    * Idempotent.
    */
@@ -65,6 +68,7 @@ export function createSessionServices(parts: Omit<SessionServices, 'dispose'>): 
       } finally {
         parts.recorder?.close();
         parts.skills?.dispose();
+        void parts.mcp?.close().catch((err: unknown) => parts.logger.warn({ err }, 'stopping MCP servers failed'));
       }
     },
   };

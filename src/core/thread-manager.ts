@@ -7,6 +7,7 @@ import type { SkillsManager } from '../skills/index.js';
 import { InvalidCursorError, StorageError, ThreadNotFoundError } from '../store/errors.js';
 import { reconstructThread, type StoredTurn } from '../store/reconstruct.js';
 import type { ListThreadsQuery, ListThreadsResult, RolloutLine, ThreadMeta } from '../store/types.js';
+import type { McpFactory, McpServerView } from '../tools/mcp/index.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import { commandEnvFor } from '../tools/shell/command-env.js';
 import { ProcessSessionManager } from '../tools/shell/process-sessions.js';
@@ -19,7 +20,7 @@ import type { SessionEvent, TurnInfo } from './events.js';
 import type { TurnItem } from './items.js';
 import { Session, type TurnView } from './session.js';
 import { SessionError, storageSessionError } from './session-error.js';
-import { createSessionServices, type RolloutSink } from './services.js';
+import { createSessionServices, type RolloutSink, type SessionServices } from './services.js';
 import type { ThreadSettings } from './settings.js';
 
 /** The store operations the core needs (implemented by the store's ThreadStore). */
@@ -56,7 +57,14 @@ export interface ThreadManagerDeps {
   readGitInfo?: (cwd: string) => Promise<GitInfo | null>;
   /** The daemon's skills; each thread watches those of its cwd while loaded (absent: no skills). */
   skills?: SkillsManager;
+  /** Builds each loaded thread's own MCP servers (absent: no MCP servers are run). */
+  mcp?: McpFactory;
+  /** Reads the daemon's configuration again (for `config/mcpServer/reload`; absent: the one given). */
+  reloadConfig?: () => Config;
 }
+
+/** What a face shows of one of a thread's MCP servers (`mcpServerStatus/list`). */
+export type { McpServerView };
 
 /** Overrides a client may give when starting or resuming a thread. */
 export interface ThreadOverrides {
@@ -104,6 +112,8 @@ export class ThreadManager {
   private readonly now: () => number;
   /** Each loaded thread's own configuration, when it was given one. */
   private readonly threadConfigs = new WeakMap<Session, ThreadConfig>();
+  /** Each loaded thread's MCP servers. */
+  private readonly mcpOf = new WeakMap<Session, NonNullable<SessionServices['mcp']>>();
   /** The last rate-limit snapshot any thread's provider sent (one per daemon, as in Codex). */
   private rateLimits: RateLimitSnapshot | null = null;
 
@@ -445,6 +455,49 @@ export class ThreadManager {
     await loaded.session.shutdown();
   }
 
+  /**
+   * Starts a loaded thread's MCP servers in the background (idempotent). A face calls it once it
+   * has answered the request that loaded the thread and subscribed its client, so the answer is
+   * not delayed and every `mcp_server_status` event reaches the client; a thread whose face does
+   * not starts them at its first turn.
+   */
+  startMcp(id: string): void {
+    const loaded = this.sessions.get(id);
+    if (loaded) this.mcpOf.get(loaded.session)?.start();
+  }
+
+  /**
+   * The state of a loaded thread's MCP servers (null: the thread is not loaded, or MCP servers
+   * are not run by this daemon).
+   */
+  mcpStatus(id: string): McpServerView[] | null {
+    const loaded = this.sessions.get(id);
+    return loaded ? (this.mcpOf.get(loaded.session)?.views() ?? null) : null;
+  }
+
+  /**
+   * Reads the MCP server configuration again and restarts every loaded thread's servers with it
+   * (a thread's own config layer still applies over the daemon's).
+   */
+  async reloadMcpServers(): Promise<void> {
+    let base: Config;
+    try {
+      base = this.deps.reloadConfig ? this.deps.reloadConfig() : this.deps.config;
+    } catch (err) {
+      // A config file that no longer reads leaves every server as it was.
+      throw new SessionError('invalid_input', `cannot reload the configuration: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    await Promise.all(
+      [...this.sessions.values()].map(async ({ session }) => {
+        const mcp = this.mcpOf.get(session);
+        if (!mcp) return;
+        const thread = this.threadConfigs.get(session);
+        const servers = thread ? threadConfigFromLayer(base, thread.layer).config.mcpServers : base.mcpServers;
+        await mcp.reconfigure(servers);
+      }),
+    );
+  }
+
   /** Settles every pending approval (the connection closed). */
   cancelAllApprovals(): void {
     for (const { session } of this.sessions.values()) session.cancelPendingApprovals();
@@ -483,6 +536,14 @@ export class ThreadManager {
   ) {
     const id = record.id;
     const cfg = thread?.config;
+    const logger = this.deps.logger.child({ threadId: id });
+    // The thread's own MCP servers: their tools join the built-in ones for this thread alone.
+    const mcp = this.deps.mcp?.forThread((cfg ?? this.deps.config).mcpServers, {
+      threadId: id,
+      cwd: settings.cwd,
+      logger,
+      onStatus: (name, status, error) => this.emit(id, { type: 'mcp_server_status', name, status, error }),
+    });
     const session = new Session({
       threadId: id,
       settings,
@@ -493,7 +554,8 @@ export class ThreadManager {
         modelInfo: (m) => (cfg ? this.deps.modelInfo(m, cfg) : this.deps.modelInfo(m)),
         autoCompactTokenLimit: () => (cfg ?? this.deps.config).modelAutoCompactTokenLimit,
         ...(cfg ? { commandEnv: commandEnvFor(cfg) } : {}),
-        tools: this.deps.tools,
+        tools: mcp ? this.deps.tools.withDynamic(mcp) : this.deps.tools,
+        ...(mcp ? { mcp } : {}),
         recorder,
         updateMeta: recorder
           ? (patch) => {
@@ -502,7 +564,7 @@ export class ThreadManager {
             }
           : (patch) => void Object.assign(record, patch),
         createDiffTracker: (cwd) => this.deps.createDiffTracker(cwd),
-        logger: this.deps.logger.child({ threadId: id }),
+        logger,
         now: this.now,
         processes: this.deps.createProcessSessions?.() ?? new ProcessSessionManager(),
         flow: this.deps.flow ?? ALWAYS_READY,
@@ -526,6 +588,7 @@ export class ThreadManager {
     });
     if (thread) this.threadConfigs.set(session, thread);
     this.sessions.set(id, { session, record });
+    if (mcp) this.mcpOf.set(session, mcp);
     return session;
   }
 

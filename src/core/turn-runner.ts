@@ -278,6 +278,7 @@ export class TurnRunner implements TurnRunnerHandle {
       itemCompleted: (item) => this.completeItem(item),
       recordInProgress: (item) => this.persist({ type: 'item_started', turnId, item: { ...item } as TurnItem }),
       commandOutputDelta: (itemId, delta) => host.emit({ type: 'command_output_delta', turnId, itemId, delta }),
+      mcpProgress: (itemId, message) => host.emit({ type: 'mcp_tool_call_progress', turnId, itemId, message }),
       requestApproval: (req) => this.requestApproval(req),
       diff: active.state.diff,
       diffChanged: () => {

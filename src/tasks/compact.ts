@@ -3,6 +3,7 @@ import { ModelError } from '../model/types.js';
 import type { ContentPart, HistoryItem, ModelRequest } from '../model/types.js';
 import { newId } from '../util/ids.js';
 import { contextMessages, DEFAULT_BASE_INSTRUCTIONS, goalContext } from './prompt.js';
+import { TOOL_IMAGES_PREFIX } from './run-tools.js';
 import type { Task, TurnContext } from './task.js';
 
 /** What the model is asked to do when the history is compacted. */
@@ -41,7 +42,7 @@ export function userMessageTexts(history: readonly HistoryItem[]): string[] {
   for (const item of history) {
     if (item.type !== 'message' || item.role !== 'user') continue;
     const text = textOf(item.content);
-    if (!text.trim() || isBridge(text) || text.startsWith('<environment_context>')) continue;
+    if (!text.trim() || isBridge(text) || text.startsWith('<environment_context>') || text.startsWith(TOOL_IMAGES_PREFIX)) continue;
     out.push(text);
   }
   return out;

@@ -88,6 +88,8 @@ const newAttempt = (): Attempt => ({ live: new Map(), done: [], calls: [] });
  */
 export async function sample(ctx: TurnContext): Promise<HistoryItem[]> {
   const { settings } = ctx;
+  // The thread's MCP tools are known (or their servers failed) before the model is shown the tools.
+  await ctx.tools.ready(ctx.signal);
   const request: ModelRequest = {
     model: settings.model,
     instructions: settings.baseInstructions ?? DEFAULT_BASE_INSTRUCTIONS,

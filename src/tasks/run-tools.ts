@@ -2,6 +2,9 @@ import type { HistoryItem } from '../model/types.js';
 import { TurnAbortedError, type ToolCall, type ToolOutput } from '../tools/types.js';
 import type { TurnContext } from './task.js';
 
+/** How the message holding tool images begins (compaction does not keep it as the user's words). */
+export const TOOL_IMAGES_PREFIX = 'Images returned by the tool call';
+
 type CallItem = Extract<HistoryItem, { type: 'function_call' | 'custom_tool_call' }>;
 
 function toToolCall(item: CallItem): ToolCall {
@@ -47,10 +50,29 @@ export async function runToolCalls(ctx: TurnContext, items: HistoryItem[]): Prom
     ready[i] = toOutputItem(calls[i]!, out);
     while (recorded < calls.length && ready[recorded] !== undefined) ctx.recordHistory([ready[recorded++]!]);
   };
+  const images: { callId: string; image: NonNullable<ToolOutput['images']>[number] }[] = [];
+  const settleWithImages = (i: number, out: ToolOutput): void => {
+    for (const image of out.images ?? []) images.push({ callId: calls[i]!.callId, image });
+    settle(i, out);
+  };
   const parallel = calls.length > 1 && calls.every((c) => ctx.tools.isParallelSafe(c));
   if (parallel) {
-    await Promise.all(calls.map(async (c, i) => settle(i, await runOne(c))));
+    await Promise.all(calls.map(async (c, i) => settleWithImages(i, await runOne(c))));
   } else {
-    for (const [i, call] of calls.entries()) settle(i, await runOne(call));
+    for (const [i, call] of calls.entries()) settleWithImages(i, await runOne(call));
+  }
+  // After every output (an API wants a call's output right after the calls): one message with the images.
+  if (images.length > 0) {
+    const ids = [...new Set(images.map((x) => x.callId))].join(', ');
+    ctx.recordHistory([
+      {
+        type: 'message',
+        role: 'user',
+        content: [
+          { type: 'input_text', text: `${TOOL_IMAGES_PREFIX}${ids.includes(',') ? 's' : ''} ${ids}:` },
+          ...images.map((x) => ({ type: 'input_image' as const, image_url: `data:${x.image.mimeType};base64,${x.image.data}` })),
+        ],
+      },
+    ]);
   }
 }

@@ -2,6 +2,7 @@ import type { OutputFlow } from '../util/flow.js';
 import type { Logger } from '../util/logger.js';
 import type { ProcessSessionManager } from './shell/process-sessions.js';
 import type { ApprovalPolicy } from '../config/types.js';
+import type { ToolSpec } from '../model/types.js';
 import type { CommandAction, FileUpdateChange, PlanStep, TurnItem } from '../core/items.js';
 
 export type { ApprovalPolicy };
@@ -48,6 +49,20 @@ export type ApprovalRequest =
       grantRoot?: string | null;
       /** Absolute paths the patch touches. */
       sessionKeys: string[];
+    }
+  | {
+      /** A call of a tool of one of the thread's MCP servers (its item is `itemId`). */
+      kind: 'mcpToolCall';
+      itemId: string;
+      server: string;
+      tool: string;
+      toolTitle?: string | null;
+      toolDescription?: string | null;
+      reason?: string | null;
+      /** The model's arguments (shown to the user; untrusted). */
+      arguments: unknown;
+      /** The server and tool: `acceptForSession` lets this tool of this server run for the rest of the thread. */
+      sessionKeys: string[];
     };
 
 /** One call the model made. */
@@ -63,6 +78,11 @@ export interface ToolCall {
 export interface ToolOutput {
   content: string;
   success: boolean;
+  /**
+   * Images the tool returned (base64, a PNG, JPEG, GIF or WebP type): the model sees them in one
+   * user message after the outputs of the calls it made together (function outputs hold text only).
+   */
+  images?: { mimeType: string; data: string }[];
 }
 
 /** Thrown by a tool when the user's `cancel` (or an interrupt) must end the turn. */
@@ -114,6 +134,8 @@ export interface ToolContext {
   recordInProgress(item: TurnItem): void;
   /** Emits `item/commandExecution/outputDelta`. */
   commandOutputDelta(itemId: string, delta: string): void;
+  /** Emits `item/mcpToolCall/progress` (absent: progress is dropped). */
+  mcpProgress?(itemId: string, message: string): void;
   /**
    * Asks the client (or answers from the session's remembered approvals). Resolves `cancel` when
    * the turn is interrupted or the connection closes.
@@ -149,6 +171,22 @@ export interface EditorFiles {
   readText?(path: string): Promise<string>;
   /** Writes the file through the editor (its buffer and the disk). */
   writeText?(path: string, content: string): Promise<void>;
+}
+
+/**
+ * Tools that come and go while a thread is loaded (its MCP servers): offered and dispatched after
+ * the registry's own, under names that never collide with them.
+ */
+export interface DynamicTools {
+  /** The specs to offer now (to a model of either tool style). */
+  specs(): ToolSpec[];
+  /** The handler of a name offered by `specs()`, or undefined. */
+  find(name: string): ToolHandler | undefined;
+  /**
+   * Resolves once the tools are known (servers started or failed), or when `signal` aborts.
+   * Rejects when the turn must not run (a required server is not running).
+   */
+  ready(signal: AbortSignal): Promise<void>;
 }
 
 /** A tool the registry can offer and dispatch. */

@@ -130,6 +130,31 @@ describe('acp: tool calls and permissions', () => {
     const call = transcript(p.updatesOf(sessionId)).find((e) => e.toolCallId === 'call-pending');
     expect(call?.status).not.toBe('completed');
   });
+
+  it('an MCP server from session/new runs: its tool asks permission with the arguments, and its result shows in the tool call', async () => {
+    const p = await open({ config: UNTRUSTED });
+    const server = join(import.meta.dirname, '..', 'support', 'mcp-test-server.mjs');
+    const marks = outsideDir(`acp-mcp-${rand()}`);
+    try {
+      const { sessionId } = await newSession(p, {
+        mcpServers: [{ name: 'notes', command: process.execPath, args: [server, 'stdio'], env: [{ name: 'MCP_MARK_DIR', value: marks }, { name: 'MCP_NAME', value: 'notes' }] }],
+      });
+      h.mock.enqueue(
+        { output: [{ type: 'function_call', name: 'mcp__notes__write_note', arguments: { key: 'k', text: 'v' }, callId: 'call-mcp' }] },
+        DONE_TURN,
+      );
+      p.onPermission = () => ({ outcome: { outcome: 'selected', optionId: 'allow_once' } });
+      expect((await prompt(p, sessionId, 'write a note')).stopReason).toBe('end_turn');
+      const asked = p.permissions.find((r) => r.toolCall.toolCallId === 'call-mcp');
+      expect(asked?.toolCall).toMatchObject({ kind: 'other', title: expect.stringContaining('write_note') });
+      expect(readFileSync(join(marks, 'writes'), 'utf8')).toBe('k=v\n');
+      const call = transcript(p.updatesOf(sessionId)).find((e) => e.toolCallId === 'call-mcp');
+      expect(call).toMatchObject({ kind: 'other', status: 'completed', rawInput: { key: 'k', text: 'v' } });
+      expect(JSON.stringify(call.content)).toContain('wrote k');
+    } finally {
+      rmrf(marks);
+    }
+  });
 });
 
 describe('acp: the editor\'s files', () => {

@@ -118,7 +118,7 @@ export class AcpFace {
       agentCapabilities: {
         loadSession: true,
         promptCapabilities: { image: true, audio: false, embeddedContext: true },
-        mcpCapabilities: { http: false, sse: false },
+        mcpCapabilities: { http: true, sse: false },
         sessionCapabilities: { list: {}, resume: {}, close: {}, delete: {}, additionalDirectories: {} },
       },
       authMethods: this.authMethods(),
@@ -157,7 +157,10 @@ export class AcpFace {
     const { session, record } = threads.start({ cwd: p.cwd, sandboxPolicy: withRoots(base.sandboxPolicy, dirs), ...(mcp ? { config: mcp } : {}) });
     const s = this.attach(session, record, dirs);
     void threads.refreshGitInfo(record.id);
-    this.afterReply(() => this.sendCommands(s));
+    this.afterReply(() => {
+      this.sendCommands(s);
+      threads.startMcp(record.id);
+    });
     return { sessionId: record.id, modes: modeState(session.settings()), configOptions: configOptions(session.settings(), threads.configOf(record.id)) };
   }
 
@@ -175,7 +178,10 @@ export class AcpFace {
       s = this.attach(session, record, dirs);
     }
     if (replay) this.replay(s);
-    this.afterReply(() => this.sendCommands(s));
+    this.afterReply(() => {
+      this.sendCommands(s);
+      threads.startMcp(s.id);
+    });
     const settings = s.session.settings();
     return { modes: modeState(settings), configOptions: configOptions(settings, threads.configOf(s.id)) };
   }
@@ -612,7 +618,12 @@ export class AcpFace {
     const shown = s.calls.get(r.itemId);
     const toolCall: acp.ToolCallUpdate = shown
       ? { ...shown, status: 'pending' }
-      : { toolCallId: r.itemId, title: r.kind === 'command' ? r.command : 'Edit files', kind: r.kind === 'command' ? 'execute' : 'edit', status: 'pending' };
+      : {
+          toolCallId: r.itemId,
+          title: r.kind === 'command' ? r.command : r.kind === 'mcpToolCall' ? `${r.server}: ${r.toolTitle || r.tool}` : 'Edit files',
+          kind: r.kind === 'command' ? 'execute' : r.kind === 'mcpToolCall' ? 'other' : 'edit',
+          status: 'pending',
+        };
     if (r.reason) toolCall.rawInput = { ...(isRecord(toolCall.rawInput) ? toolCall.rawInput : {}), reason: r.reason };
     const ac = new AbortController();
     s.permissions.set(e.requestId, ac);

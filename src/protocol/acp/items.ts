@@ -24,8 +24,17 @@ export function toolStatus(status: CommandItem['status']): acp.ToolCallStatus {
 }
 
 /** Whether the item is shown as a tool call. */
-export function isToolItem(item: TurnItem): item is Extract<TurnItem, { type: 'commandExecution' | 'fileChange' | 'imageView' | 'contextCompaction' | 'enteredReviewMode' }> {
-  return item.type === 'commandExecution' || item.type === 'fileChange' || item.type === 'imageView' || item.type === 'contextCompaction' || item.type === 'enteredReviewMode';
+export function isToolItem(
+  item: TurnItem,
+): item is Extract<TurnItem, { type: 'commandExecution' | 'fileChange' | 'imageView' | 'mcpToolCall' | 'contextCompaction' | 'enteredReviewMode' }> {
+  return (
+    item.type === 'commandExecution' ||
+    item.type === 'fileChange' ||
+    item.type === 'imageView' ||
+    item.type === 'mcpToolCall' ||
+    item.type === 'contextCompaction' ||
+    item.type === 'enteredReviewMode'
+  );
 }
 
 /** The full tool call an item shows (its state as of `item`). */
@@ -44,6 +53,8 @@ export function toolCallOf(item: TurnItem): acp.ToolCall | null {
         locations: [{ path: item.path }],
         rawInput: { path: item.path },
       };
+    case 'mcpToolCall':
+      return mcpToolCall(item);
     case 'contextCompaction':
       return { toolCallId: item.id, title: 'Compact the conversation', kind: 'other', status: 'completed', rawInput: {} };
     case 'enteredReviewMode':
@@ -58,6 +69,34 @@ export function startedToolCall(item: TurnItem): acp.ToolCall | null {
   const call = toolCallOf(item);
   if (!call) return null;
   if (item.type === 'contextCompaction' || item.type === 'enteredReviewMode') call.status = 'in_progress';
+  return call;
+}
+
+/**
+ * An MCP tool call: kind `other` (agentd cannot tell what a server's tool does), the model's
+ * arguments as raw input, the server's text and images as content, its result or error as raw output.
+ */
+function mcpToolCall(item: Extract<TurnItem, { type: 'mcpToolCall' }>): acp.ToolCall {
+  const status: acp.ToolCallStatus = item.status === 'inProgress' ? 'in_progress' : item.status;
+  const content: acp.ToolCallContent[] = [];
+  for (const block of item.result?.content ?? []) {
+    if (!block || typeof block !== 'object') continue;
+    const b = block as { type?: unknown; text?: unknown; data?: unknown; mimeType?: unknown };
+    if (b.type === 'text' && typeof b.text === 'string') content.push({ type: 'content', content: { type: 'text', text: b.text } });
+    else if (b.type === 'image' && typeof b.data === 'string' && typeof b.mimeType === 'string') {
+      content.push({ type: 'content', content: { type: 'image', data: b.data, mimeType: b.mimeType } });
+    }
+  }
+  if (item.error) content.push({ type: 'content', content: { type: 'text', text: item.error.message } });
+  const call: acp.ToolCall = {
+    toolCallId: item.id,
+    title: `${item.server}: ${item.tool}`,
+    kind: 'other',
+    status,
+    rawInput: item.arguments ?? {},
+  };
+  if (content.length > 0) call.content = content;
+  if (item.status !== 'inProgress') call.rawOutput = item.error ? { error: item.error.message } : (item.result ?? null);
   return call;
 }
 

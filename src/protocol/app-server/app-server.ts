@@ -197,10 +197,14 @@ export class AppServer implements HubMember {
       );
       if (answer === 'closed') return answer;
       decision = answer ? commandDecision(answer.decision) : 'cancel';
-    } else {
+    } else if (r.kind === 'fileChange') {
       const answer = await this.serverRequest('item/fileChange/requestApproval', { ...base, grantRoot: r.grantRoot ?? null }, onId, threadId);
       if (answer === 'closed') return answer;
       decision = answer ? answer.decision : 'cancel';
+    } else {
+      const answer = await this.serverRequest('mcpServer/elicitation/request', mcpApprovalParams(threadId, e.turnId, r), onId, threadId);
+      if (answer === 'closed') return answer;
+      decision = answer ? mcpDecision(answer) : 'cancel';
     }
     return decision;
   }
@@ -238,6 +242,46 @@ const TURN_STARTERS = new Set<string>(['turn/start', 'review/start', 'thread/com
 function threadIdParam(raw: unknown): string | undefined {
   const id = raw && typeof raw === 'object' ? (raw as { threadId?: unknown }).threadId : undefined;
   return typeof id === 'string' ? id : undefined;
+}
+
+type McpApproval = Extract<Extract<SessionEvent, { type: 'approval_requested' }>['request'], { kind: 'mcpToolCall' }>;
+
+/**
+ * The approval of an MCP tool call, as Codex asks it: an `mcpServer/elicitation/request` in form
+ * mode with an empty form, marked `_meta.codex_approval_kind = "mcp_tool_call"`, offering
+ * `persist: session | always` (both kept for the rest of the thread: agentd stores no MCP
+ * approvals on disk).
+ */
+function mcpApprovalParams(threadId: string, turnId: string, r: McpApproval): ServerRequestParams<'mcpServer/elicitation/request'> {
+  const tool = r.toolTitle || r.tool;
+  return {
+    threadId,
+    turnId,
+    serverName: r.server,
+    mode: 'form',
+    message: `Allow the ${r.server} MCP server to run tool "${tool}"?`,
+    requestedSchema: { type: 'object', properties: {} },
+    _meta: {
+      codex_approval_kind: 'mcp_tool_call',
+      persist: ['session', 'always'],
+      tool_name: r.tool,
+      ...(r.toolTitle ? { tool_title: r.toolTitle } : {}),
+      ...(r.toolDescription ? { tool_description: r.toolDescription } : {}),
+      tool_params: r.arguments,
+    },
+  };
+}
+
+/** `accept` with `_meta.persist` of `session` or `always` is an accept for the session. */
+function mcpDecision(answer: ServerRequestResult<'mcpServer/elicitation/request'>): ApprovalDecision {
+  // A malformed answer comes back from `serverRequest` without an action: a decline.
+  const action = (answer as { action?: unknown }).action;
+  if (action === 'accept') {
+    const meta = answer._meta;
+    const persist = typeof meta === 'object' && meta !== null ? (meta as Record<string, unknown>)['persist'] : undefined;
+    return persist === 'session' || persist === 'always' ? 'acceptForSession' : 'accept';
+  }
+  return action === 'cancel' ? 'cancel' : 'decline';
 }
 
 type WireCommandDecision = ServerRequestResult<'item/commandExecution/requestApproval'>['decision'];

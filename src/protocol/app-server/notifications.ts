@@ -48,6 +48,10 @@ export function toNotification(threadId: string, e: SessionEvent, nowMs: number)
       };
     case 'command_output_delta':
       return { method: 'item/commandExecution/outputDelta', params: { threadId, turnId: e.turnId, itemId: e.itemId, delta: e.delta } };
+    case 'mcp_tool_call_progress':
+      return { method: 'item/mcpToolCall/progress', params: { threadId, turnId: e.turnId, itemId: e.itemId, message: e.message } };
+    case 'mcp_server_status':
+      return { method: 'mcpServer/startupStatus/updated', params: { threadId, name: e.name, status: e.status, error: e.error } };
     case 'plan_updated':
       return { method: 'turn/plan/updated', params: { threadId, turnId: e.turnId, explanation: e.explanation, plan: e.plan } };
     case 'diff_updated':

@@ -244,7 +244,7 @@ describe('thread items and notifications', () => {
   });
 
   it('covers the notification methods of the protocol', () => {
-    expect(Object.keys(serverNotifications)).toHaveLength(30);
+    expect(Object.keys(serverNotifications)).toHaveLength(32);
     const status = { type: 'active', activeFlags: ['waitingOnApproval'] };
     expect(serverNotifications['thread/status/changed'].safeParse({ threadId: 't', status }).success).toBe(true);
     expect(serverNotifications['serverRequest/resolved'].safeParse({ threadId: 't', requestId: 7 }).success).toBe(true);

@@ -1,26 +1,37 @@
 import type { McpServerConfig } from '../../../config/types.js';
+import type { McpServerView } from '../../../core/thread-manager.js';
 import type { Result } from '../schema/methods.js';
 import type { HandlerDeps, HandlerGroup } from './types.js';
 import { paginate } from './shared.js';
 
 type McpServerStatus = Result<'mcpServerStatus/list'>['data'][number];
 
-/** Said of every server until agentd runs MCP servers: no catalogue was asked for. */
-export const MCP_NOT_STARTED = 'not started: agentd does not run MCP servers yet';
+/** Said of a server no thread runs (the list was asked without a loaded thread). */
+export const MCP_NOT_STARTED = 'not started: MCP servers run per thread (ask with the threadId of a loaded thread)';
 
 /**
- * `mcpServerStatus/list`: the configured MCP servers (config.toml, and with `threadId` that
- * thread's own config), sorted by name. None is started, so none has tools or resources yet.
+ * `mcpServerStatus/list`: with the `threadId` of a loaded thread, that thread's MCP servers as
+ * they run (state, the tools offered to the model, the last error); without one, the servers
+ * config.toml configures, not started. Sorted by name.
+ * `config/mcpServer/reload`: reads the MCP servers from the config again and restarts every loaded
+ * thread's servers with them.
  */
-export function mcpHandlers(d: HandlerDeps): HandlerGroup<'mcpServerStatus/list'> {
+export function mcpHandlers(d: HandlerDeps): HandlerGroup<'mcpServerStatus/list' | 'config/mcpServer/reload'> {
   return {
     'mcpServerStatus/list': (p) => {
+      const running = p.threadId ? d.threads.mcpStatus(p.threadId) : null;
       const servers = p.threadId ? d.threads.configOf(p.threadId).mcpServers : d.config.mcpServers;
-      const all = Object.entries(servers)
-        .filter(([name]) => p.serverName == null || name === p.serverName)
-        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-        .map(([name, s]) => serverStatus(name, s));
+      const all = running
+        ? running.filter((v) => p.serverName == null || v.name === p.serverName).map(runningStatus)
+        : Object.entries(servers)
+            .filter(([name]) => p.serverName == null || name === p.serverName)
+            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+            .map(([name, s]) => serverStatus(name, s));
       return paginate(all, p.cursor, p.limit);
+    },
+    'config/mcpServer/reload': async () => {
+      await d.threads.reloadMcpServers();
+      return {};
     },
   };
 }
@@ -33,8 +44,25 @@ function serverStatus(name: string, s: McpServerConfig): McpServerStatus {
     resourceTemplates: [],
     authStatus: authStatus(s),
     runtimeStatus: s.enabled === false ? 'disabled' : 'notStarted',
-    toolsError: MCP_NOT_STARTED,
+    toolsError: s.enabled === false ? null : MCP_NOT_STARTED,
     httpOrigin: s.url !== undefined ? origin(s.url) : null,
+  };
+}
+
+/** A server as a loaded thread runs it: its state, its tools by MCP name, and its last error. */
+function runningStatus(v: McpServerView): McpServerStatus {
+  const tools: McpServerStatus['tools'] = {};
+  for (const t of v.tools) tools[t.name] = { ...t.raw, name: t.name, inputSchema: t.inputSchema };
+  return {
+    name: v.name,
+    tools,
+    resources: [],
+    resourceTemplates: [],
+    authStatus: authStatus(v.config),
+    runtimeStatus: v.status,
+    toolsError: v.error,
+    httpOrigin: v.config.url !== undefined ? origin(v.config.url) : null,
+    ...(v.serverInfo ? { serverInfo: v.serverInfo } : {}),
   };
 }
 

@@ -27,7 +27,11 @@ export function threadHandlers(d: HandlerDeps): HandlerGroup<ThreadMethods> {
       subscribe(record.id);
       await threads.refreshGitInfo(record.id);
       const res = threadResponse(record, session, false);
-      setImmediate(() => d.notify('thread/started', { thread: res.thread }));
+      setImmediate(() => {
+        d.notify('thread/started', { thread: res.thread });
+        // After the answer: the thread's MCP servers start in the background.
+        threads.startMcp(record.id);
+      });
       return res;
     },
 
@@ -36,7 +40,10 @@ export function threadHandlers(d: HandlerDeps): HandlerGroup<ThreadMethods> {
       subscribe(record.id);
       await threads.refreshGitInfo(record.id);
       // The stored settings (collaboration mode included), for clients that track them from this notification.
-      setImmediate(() => d.notify('thread/settings/updated', { threadId: record.id, threadSettings: wireThreadSettings(session.settings()) }));
+      setImmediate(() => {
+        d.notify('thread/settings/updated', { threadId: record.id, threadSettings: wireThreadSettings(session.settings()) });
+        threads.startMcp(record.id);
+      });
       return threadResponse(record, session, !p.excludeTurns);
     },
 
@@ -52,6 +59,7 @@ export function threadHandlers(d: HandlerDeps): HandlerGroup<ThreadMethods> {
       setImmediate(() => {
         d.notify('thread/started', { thread: { ...res.thread, turns: [] } });
         d.notify('thread/settings/updated', { threadId: record.id, threadSettings: wireThreadSettings(session.settings()) });
+        threads.startMcp(record.id);
       });
       return res;
     },

@@ -68,16 +68,71 @@ export const McpServerStatus = wire(
     resources: z.array(McpResource),
     resourceTemplates: z.array(McpResourceTemplate),
     authStatus: McpAuthStatus,
-    /** `notStarted` until agentd runs MCP servers; `disabled` for `enabled = false`. */
+    /** Of a loaded thread's server: `starting`, `connected` or `failed`; else `notStarted` (`disabled` for `enabled = false`). */
     runtimeStatus: McpServerConnectionStatus.nullish(),
     /** Why no tool catalogue is given. */
     toolsError: z.string().nullish(),
     /** Scheme, host and port of an HTTP server's URL; null for stdio. */
     httpOrigin: z.string().nullish(),
+    /** What the running server said of itself at initialize. */
+    serverInfo: z.looseObject({ name: z.string(), version: z.string() }).nullish(),
   }),
 );
 
 export const ListMcpServerStatusResponse = wire(
   'ListMcpServerStatusResponse',
   z.object({ data: z.array(McpServerStatus), nextCursor: z.string().nullish() }),
+);
+
+/** `config/mcpServer/reload` takes no params (null or absent reads as {}). */
+export const McpServerRefreshParams = wire('McpServerRefreshParams', z.object({}));
+export const McpServerRefreshResponse = wire('McpServerRefreshResponse', z.object({}));
+
+export const McpServerStartupState = wire('McpServerStartupState', z.enum(['starting', 'ready', 'failed', 'cancelled']));
+
+/** `mcpServer/startupStatus/updated`: one of a thread's MCP servers changed state. */
+export const McpServerStatusUpdatedNotification = wire(
+  'McpServerStatusUpdatedNotification',
+  z.object({
+    threadId: z.string().nullish(),
+    name: z.string(),
+    status: McpServerStartupState,
+    error: z.string().nullish(),
+    failureReason: z.enum(['reauthenticationRequired']).nullish(),
+  }),
+);
+
+/** `item/mcpToolCall/progress`: a progress notification of a running MCP tool call. */
+export const McpToolCallProgressNotification = wire(
+  'McpToolCallProgressNotification',
+  z.object({ threadId: z.string(), turnId: z.string(), itemId: z.string(), message: z.string() }),
+);
+
+/**
+ * `mcpServer/elicitation/request`, form mode, as agentd sends it: the approval of an MCP tool
+ * call (`_meta.codex_approval_kind` = `mcp_tool_call`, as Codex marks it) with an empty form.
+ */
+export const McpServerElicitationRequestParams = wire(
+  'McpServerElicitationRequestParams',
+  z.object({
+    threadId: z.string(),
+    turnId: z.string().nullish(),
+    serverName: z.string(),
+    mode: z.literal('form'),
+    message: z.string(),
+    requestedSchema: z.object({ type: z.literal('object'), properties: z.record(z.string(), z.unknown()), required: z.array(z.string()).nullish() }),
+    _meta: z.unknown().optional(),
+  }),
+);
+
+export const McpServerElicitationAction = wire('McpServerElicitationAction', z.enum(['accept', 'decline', 'cancel']));
+
+/** The answer: `accept` with `_meta.persist` `session` (or `always`) accepts for the rest of the thread. */
+export const McpServerElicitationRequestResponse = wire(
+  'McpServerElicitationRequestResponse',
+  z.object({
+    action: McpServerElicitationAction,
+    content: z.unknown().optional(),
+    _meta: z.unknown().optional(),
+  }),
 );

@@ -50,7 +50,16 @@ import {
 import { GetAccountParams, GetAccountRateLimitsParams, GetAccountRateLimitsResponse, GetAccountResponse } from './account.js';
 import { ReviewStartParams, ReviewStartResponse } from './review.js';
 import { InitializedNotification, InitializeParams, InitializeResponse } from './initialize.js';
-import { ListMcpServerStatusParams, ListMcpServerStatusResponse } from './mcp.js';
+import {
+  ListMcpServerStatusParams,
+  ListMcpServerStatusResponse,
+  McpServerElicitationRequestParams,
+  McpServerElicitationRequestResponse,
+  McpServerRefreshParams,
+  McpServerRefreshResponse,
+  McpServerStatusUpdatedNotification,
+  McpToolCallProgressNotification,
+} from './mcp.js';
 import {
   AccountRateLimitsUpdatedNotification,
   AgentMessageDeltaNotification,
@@ -161,6 +170,7 @@ export const clientRequests = {
   'account/read': { params: GetAccountParams, result: GetAccountResponse },
   'account/rateLimits/read': { params: GetAccountRateLimitsParams, result: GetAccountRateLimitsResponse },
   'mcpServerStatus/list': { params: ListMcpServerStatusParams, result: ListMcpServerStatusResponse },
+  'config/mcpServer/reload': { params: McpServerRefreshParams, result: McpServerRefreshResponse },
 } as const;
 
 /** Client → server notifications (method → params schema). */
@@ -195,6 +205,8 @@ export const serverNotifications = {
   'item/reasoning/textDelta': ReasoningTextDeltaNotification,
   'item/commandExecution/outputDelta': CommandExecutionOutputDeltaNotification,
   'item/fileChange/outputDelta': FileChangeOutputDeltaNotification,
+  'item/mcpToolCall/progress': McpToolCallProgressNotification,
+  'mcpServer/startupStatus/updated': McpServerStatusUpdatedNotification,
   'serverRequest/resolved': ServerRequestResolvedNotification,
   'account/rateLimits/updated': AccountRateLimitsUpdatedNotification,
   warning: WarningNotification,
@@ -211,6 +223,10 @@ export const serverRequests = {
   'item/fileChange/requestApproval': {
     params: FileChangeRequestApprovalParams,
     result: FileChangeRequestApprovalResponse,
+  },
+  'mcpServer/elicitation/request': {
+    params: McpServerElicitationRequestParams,
+    result: McpServerElicitationRequestResponse,
   },
 } as const;
 

@@ -1,0 +1,90 @@
+import type { TurnItem } from '../../core/items.js';
+import { TurnAbortedError, type ToolCall, type ToolContext, type ToolHandler, type ToolOutput } from '../types.js';
+import { McpCallError, type McpServerConnection, type McpToolInfo } from './connection.js';
+import { imagesForModel, resultForItem, resultForModel } from './format.js';
+
+type McpItem = Extract<TurnItem, { type: 'mcpToolCall' }>;
+
+/** Parses the model's arguments: a JSON object, or nothing at all. */
+function parseArguments(input: string): Record<string, unknown> | string {
+  if (input.trim() === '') return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(input);
+  } catch {
+    return 'failed to parse function arguments: expected a JSON object';
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'failed to parse function arguments: expected a JSON object';
+  return v as Record<string, unknown>;
+}
+
+/**
+ * The handler of one MCP tool as the model sees it. A tool its (configured, trusted) server
+ * annotates `readOnlyHint: true` runs without asking; any other asks the user, unless the
+ * approval policy is `never` (refused) or the turn may not leave its sandbox (a review: refused).
+ * The model's arguments never decide whether to ask.
+ */
+export function mcpToolHandler(name: string, conn: McpServerConnection, tool: McpToolInfo): ToolHandler {
+  const readOnly = tool.annotations?.readOnlyHint === true;
+  return {
+    name,
+    parallelSafe: readOnly,
+    async handle(call: ToolCall, ctx: ToolContext): Promise<ToolOutput> {
+      const args = parseArguments(call.input);
+      if (typeof args === 'string') return { success: false, content: args };
+      const item: McpItem = { type: 'mcpToolCall', id: call.callId, server: conn.name, tool: tool.name, status: 'inProgress', arguments: args };
+      const fail = (message: string, durationMs: number | null = null): ToolOutput => {
+        ctx.itemCompleted({ ...item, status: 'failed', error: { message }, durationMs });
+        return { success: false, content: message };
+      };
+      ctx.itemStarted(item);
+      if (!readOnly) {
+        if (ctx.sandboxOnly) return fail(`the MCP tool ${tool.name} of ${conn.name} may change things and this turn may only read: not run`);
+        if (ctx.approvalPolicy === 'never') {
+          return fail(
+            `the MCP tool ${tool.name} of ${conn.name} is not annotated read-only and the approval policy is \`never\`: it was not run (the user cannot be asked)`,
+          );
+        }
+        const decision = await ctx.requestApproval({
+          kind: 'mcpToolCall',
+          itemId: call.callId,
+          server: conn.name,
+          tool: tool.name,
+          toolTitle: tool.title ?? null,
+          toolDescription: tool.description ?? null,
+          arguments: args,
+          sessionKeys: [JSON.stringify([conn.name, tool.name])],
+        });
+        if (decision === 'cancel') {
+          fail('the user cancelled this tool call');
+          throw new TurnAbortedError();
+        }
+        if (decision === 'decline') return fail(`the user declined this call of the MCP tool ${tool.name}`);
+      }
+      if (ctx.signal.aborted) return fail('the call was cancelled (turn interrupted)');
+      const started = Date.now();
+      try {
+        const res = await conn.call(tool.name, args, {
+          signal: ctx.signal,
+          onProgress: ctx.mcpProgress ? (m) => ctx.mcpProgress!(call.callId, m) : undefined,
+        });
+        const content = Array.isArray(res.content) ? res.content : [];
+        const durationMs = Date.now() - started;
+        const result = resultForItem(content, res.structuredContent, res._meta);
+        const isError = res.isError === true;
+        ctx.itemCompleted({
+          ...item,
+          status: isError ? 'failed' : 'completed',
+          result,
+          error: isError ? { message: resultForModel(content, res.structuredContent, true).slice(0, 2000) } : null,
+          durationMs,
+        });
+        const images = imagesForModel(content);
+        return { success: !isError, content: resultForModel(content, res.structuredContent, isError), ...(images.length > 0 ? { images } : {}) };
+      } catch (err) {
+        const message = err instanceof McpCallError ? err.message : `MCP tool call failed: ${(err as Error)?.message ?? String(err)}`;
+        return fail(message, Date.now() - started);
+      }
+    },
+  };
+}

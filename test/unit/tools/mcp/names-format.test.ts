@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { imagesForModel, resultForItem, resultForModel, sanitizeInputSchema } from '../../../../src/tools/mcp/format.js';
+import { TOOL_NAME_PATTERN, ToolNamer } from '../../../../src/tools/mcp/names.js';
+
+describe('MCP tool names', () => {
+  it('are mcp__<server>__<tool>, with refused characters replaced', () => {
+    const n = new ToolNamer();
+    expect(n.name('github', 'create_issue')).toBe('mcp__github__create_issue');
+    expect(n.name('my server', 'do.it/now')).toBe('mcp__my_server__do_it_now');
+  });
+
+  it('stay within ^[a-zA-Z0-9_-]{1,64}$, unique, and stable, however long or clashing', () => {
+    const n = new ToolNamer();
+    const long = n.name('a-very-long-server-name-that-goes-on', 'and_an_even_longer_tool_name_that_never_ends_at_all');
+    expect(long).toMatch(TOOL_NAME_PATTERN);
+    expect(long.length).toBe(64);
+    const a = n.name('s', 'x.y');
+    const b = n.name('s', 'x/y');
+    const c = n.name('s', 'x_y');
+    expect(new Set([a, b, c]).size).toBe(3);
+    for (const x of [a, b, c]) expect(x).toMatch(TOOL_NAME_PATTERN);
+    expect(new ToolNamer().name('a-very-long-server-name-that-goes-on', 'and_an_even_longer_tool_name_that_never_ends_at_all')).toBe(long);
+    expect(n.name('', '')).toMatch(TOOL_NAME_PATTERN);
+  });
+
+  it('never equal a built-in tool name', () => {
+    const n = new ToolNamer();
+    for (const builtin of ['exec_command', 'shell', 'apply_patch', 'update_plan']) expect(n.name(builtin, builtin).startsWith('mcp__')).toBe(true);
+  });
+});
+
+describe('MCP schemas and results', () => {
+  it('input schemas become object schemas without $schema; odd or huge ones an open object', () => {
+    expect(sanitizeInputSchema({ $schema: 'x', type: 'object', properties: { a: { type: 'string' } }, required: ['a'] })).toEqual({
+      type: 'object',
+      properties: { a: { type: 'string' } },
+      required: ['a'],
+    });
+    expect(sanitizeInputSchema({ type: 'string' })).toEqual({ type: 'object', properties: {} });
+    expect(sanitizeInputSchema(null)).toEqual({ type: 'object', properties: {} });
+    expect(sanitizeInputSchema({ type: 'object' })).toEqual({ type: 'object', properties: {} });
+    const huge = { type: 'object', properties: Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`p${i}`, { type: 'string', description: 'x'.repeat(20) }])) };
+    expect(sanitizeInputSchema(huge)).toEqual({ type: 'object', properties: {} });
+  });
+
+  it('the model gets text (images described, structured content when there is no text), truncated', () => {
+    expect(resultForModel([{ type: 'text', text: 'a' }, { type: 'image', data: 'AAAA', mimeType: 'image/png' }], undefined, false)).toBe(
+      'a\n[image: image/png, 3 bytes, attached below]',
+    );
+    expect(resultForModel([{ type: 'image', data: 'AAAA', mimeType: 'image/svg+xml' }], undefined, false)).toBe('[image: image/svg+xml, 3 bytes (not shown to the model)]');
+    const five = Array.from({ length: 5 }, () => ({ type: 'image', data: 'AAAA', mimeType: 'image/png' }));
+    expect(resultForModel(five, undefined, false).match(/attached below/g)).toHaveLength(4);
+    expect(imagesForModel(five)).toHaveLength(4);
+    expect(imagesForModel([{ type: 'image', data: 'not base64!', mimeType: 'image/png' }])).toEqual([]);
+    expect(resultForModel([], { ok: 1 }, false)).toBe('{"ok":1}');
+    expect(resultForModel([], undefined, true)).toMatch(/failed/);
+    expect(resultForModel([{ type: 'text', text: 'x\n'.repeat(100_000) }], undefined, false).length).toBeLessThan(41_000);
+  });
+
+  it('the item keeps blocks but cuts long text and large binaries', () => {
+    const item = resultForItem([{ type: 'text', text: 'y'.repeat(1_000_000) }, { type: 'image', data: 'A'.repeat(3_000_000), mimeType: 'image/png' }], undefined, undefined);
+    expect(JSON.stringify(item).length).toBeLessThan(300_000);
+    expect(item.content[1]).toMatchObject({ type: 'text' });
+  });
+});
