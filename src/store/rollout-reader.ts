@@ -15,25 +15,48 @@ export interface RolloutContents {
  * reported as `tornTail` (an interrupted write), a bad one in the middle is plain corruption.
  */
 export async function readRollout(path: string, logger: Logger): Promise<RolloutContents> {
-  const text = await readFile(path, 'utf8');
-  const raw = text.split('\n');
-  // A file ending in "\n" yields a final empty segment; it is not a line.
-  if (raw[raw.length - 1] === '') raw.pop();
+  // One read and one decode of the whole file (reading with an encoding decodes chunk by chunk,
+  // several times slower on a multi-megabyte rollout), then lines cut by `indexOf`.
+  const text = (await readFile(path)).toString('utf8');
+  return parseRolloutText(text, (line, last) => {
+    if (last) logger.warn({ path, line }, 'rollout ends in a torn line; skipping it');
+    else logger.warn({ path, line }, 'skipping unparseable rollout line');
+  });
+}
+
+/**
+ * Parses rollout text into lines. `onBad(lineNumber, isLast)` hears of each unparseable line;
+ * a bad last line is a torn tail (an interrupted write), one in the middle plain corruption.
+ */
+export function parseRolloutText(text: string, onBad: (line: number, last: boolean) => void = () => undefined): RolloutContents {
   const lines: RolloutLine[] = [];
   let tornTail = false;
-  raw.forEach((s, i) => {
-    if (s.trim() === '') return;
+  let pos = 0;
+  let n = 0;
+  while (pos < text.length) {
+    let nl = text.indexOf('\n', pos);
+    if (nl < 0) nl = text.length;
+    n++;
+    const s = text.slice(pos, nl);
+    pos = nl + 1;
+    if (isBlank(s)) continue;
     const line = parseLine(s);
     if (line) {
       lines.push(line);
-    } else if (i === raw.length - 1) {
+    } else if (pos >= text.length) {
       tornTail = true;
-      logger.warn({ path, line: i + 1 }, 'rollout ends in a torn line; skipping it');
+      onBad(n, true);
     } else {
-      logger.warn({ path, line: i + 1 }, 'skipping unparseable rollout line');
+      onBad(n, false);
     }
-  });
+  }
   return { lines, tornTail };
+}
+
+/** Whether a line is empty or whitespace only (without copying it as `trim` would). */
+function isBlank(s: string): boolean {
+  // Every line we write starts with `{`: only a line that does not needs a closer look.
+  return s.charCodeAt(0) !== 0x7b && s.trim() === '';
 }
 
 /** Parses one JSONL line into a `RolloutLine`, or `null` if it is not one. */
