@@ -29,7 +29,8 @@ export interface SessionInit {
   threadId: string;
   settings: ThreadSettings;
   services: SessionServices;
-  history?: HistoryItem[];
+  /** The model history, or a function giving it when first needed (a resume reads it lazily). */
+  history?: HistoryItem[] | (() => HistoryItem[]);
   turns?: TurnView[];
   tokenUsage?: ThreadTokenUsage | null;
   goal?: ThreadGoal | null;

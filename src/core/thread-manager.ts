@@ -277,7 +277,8 @@ export class ThreadManager {
       settings,
       recorder,
       {
-        history: rebuilt.history,
+        // Decoded when first needed (the next request), not while the client waits for the turns.
+        history: () => rebuilt.history,
         turns,
         tokenUsage: rebuilt.tokenUsage,
         goal: rebuilt.goal,

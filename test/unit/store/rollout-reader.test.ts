@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import type { HistoryItem } from '../../../src/model/types.js';
+import { reconstructThread } from '../../../src/store/reconstruct.js';
+import { LazyResponseItemLine, parseRolloutText, responseItemOf } from '../../../src/store/rollout-reader.js';
+import type { RolloutLine } from '../../../src/store/types.js';
+
+const user = (text: string): HistoryItem => ({ type: 'message', role: 'user', content: [{ type: 'input_text', text }] });
+const jsonl = (lines: unknown[]) => lines.map((l) => `${JSON.stringify(l)}\n`).join('');
+
+describe('parseRolloutText', () => {
+  it('gives response_item lines back lazily, decoding each item only when the history is read', () => {
+    const lines: RolloutLine[] = [
+      { ts: 1, type: 'turn_started', turnId: 't1', settings: {} },
+      { ts: 1_796_169_304_618, type: 'response_item', turnId: 't1', item: user('héllo "quoted"\n') },
+      { ts: 3, type: 'response_item', turnId: null, item: user('copied') },
+      { ts: 4, type: 'item_completed', turnId: 't1', item: { type: 'agentMessage', id: 'a', text: 'x' } },
+    ];
+    const { lines: read, tornTail } = parseRolloutText(jsonl(lines) + jsonl([{ ts: 5, type: 'settings', settings: {} }]));
+    expect(tornTail).toBe(false);
+    const lazy = read[1] as LazyResponseItemLine;
+    expect(lazy).toBeInstanceOf(LazyResponseItemLine);
+    expect([lazy.ts, lazy.turnId]).toEqual([1_796_169_304_618, 't1']);
+    expect((read[2] as LazyResponseItemLine).turnId).toBeNull();
+    expect(JSON.parse(JSON.stringify(read.slice(0, 4)))).toEqual(lines);
+    expect(reconstructThread(read).history).toEqual([user('héllo "quoted"\n'), user('copied')]);
+  });
+
+  it('parses in full a response_item line of another shape (a key after the item, an escaped turn id)', () => {
+    const after = '{"ts":1,"type":"response_item","turnId":"t1","item":{"type":"message","role":"user","content":[]},"extra":{"a":1}}';
+    const escaped = JSON.stringify({ ts: 2, type: 'response_item', turnId: 't"2', item: user('two') });
+    const { lines } = parseRolloutText(`${after}\n${escaped}\n{"ts":3,"type":"revert_undone"}\n`);
+    expect(responseItemOf(lines[0] as Extract<RolloutLine, { type: 'response_item' }>)).toEqual({ type: 'message', role: 'user', content: [] });
+    expect(lines[1]).not.toBeInstanceOf(LazyResponseItemLine);
+    expect(lines[1]).toMatchObject({ turnId: 't"2', item: user('two') });
+  });
+
+  it('skips a corrupt item when the history is read, not when the rollout is, and still reports a torn last line', () => {
+    const bad = '{"ts":1,"type":"response_item","turnId":"t1","item":{"type":"message",,}}';
+    const good = JSON.stringify({ ts: 2, type: 'response_item', turnId: 't1', item: user('ok') });
+    const torn = JSON.stringify({ ts: 3, type: 'response_item', turnId: 't1', item: user('cut') }).slice(0, 40);
+    const bad1: number[] = [];
+    const { lines, tornTail } = parseRolloutText(`${bad}\n${good}\n${torn}`, (n) => bad1.push(n));
+    expect(tornTail).toBe(true);
+    expect(bad1).toEqual([3]);
+    expect(lines).toHaveLength(2);
+    const thread = reconstructThread(lines);
+    expect(thread.history).toEqual([user('ok')]);
+    expect(() => (lines[0] as LazyResponseItemLine).item).toThrow(/corrupt/);
+  });
+});
