@@ -189,7 +189,7 @@ interface TurnBuilder {
  * and the last revert while it can still be undone: a `revert_undone` brings its turns back, and
  * the next `turn_started` makes it final.
  */
-function droppedTurns(lines: readonly RolloutLine[]): { dropped: Set<string>; undoable: UndoableRevert | null } {
+export function droppedTurns(lines: readonly RolloutLine[]): { dropped: Set<string>; undoable: UndoableRevert | null } {
   const alive: string[] = [];
   const dropped = new Set<string>();
   let last: (UndoableRevert & { at: number }) | null = null;

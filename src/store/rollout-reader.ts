@@ -162,6 +162,11 @@ function lazyResponseItem(text: string, start: number, end: number): LazyRespons
   return new LazyResponseItemLine(ts, turnId, text.slice(start, end), p + ITEM_KEY.length - 1 - start);
 }
 
+/** Parses one line as `parseRolloutText` does a line that is not the last (lazily if it can). */
+export function parseRolloutLine(s: string): RolloutLine | null {
+  return lazyResponseItem(s, 0, s.length) ?? parseLine(s);
+}
+
 /** Parses one JSONL line into a `RolloutLine`, or `null` if it is not one. */
 export function parseLine(s: string): RolloutLine | null {
   try {

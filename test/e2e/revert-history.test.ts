@@ -271,4 +271,49 @@ describe('paged history', () => {
     // A cursor into the reverted turns is refused, not silently restarted.
     await expect(c.request('thread/turns/list', { threadId: t.threadId, cursor: p1.nextCursor })).rejects.toMatchObject({ error: { code: -32602 } });
   });
+
+  it('pages items of a thread that is not loaded (read through the rollout index) exactly as of the loaded thread', async () => {
+    const c = await h.start();
+    const { t, ids } = await fiveTurns(c);
+    type Page = { data: { turnId: string; item: { id: string } }[]; nextCursor?: string | null; backwardsCursor?: string | null };
+    /** Every page, following nextCursor, in both directions and with a turn filter. */
+    const walk = async (): Promise<unknown[]> => {
+      const out: unknown[] = [];
+      for (const sortDirection of ['asc', 'desc'] as const) {
+        let cursor: string | null | undefined;
+        do {
+          const p: Page = await c.request('thread/items/list', { threadId: t.threadId, limit: 3, sortDirection, ...(cursor ? { cursor } : {}) });
+          out.push(p);
+          cursor = p.nextCursor;
+        } while (cursor);
+      }
+      out.push(await c.request('thread/items/list', { threadId: t.threadId, turnId: ids[2], limit: 1 }));
+      return out;
+    };
+    const unload = async () => {
+      expect((await c.request('thread/unsubscribe', { threadId: t.threadId })).status).toBe('unsubscribed');
+      expect((await c.request('thread/loaded/list', {})).data).not.toContain(t.threadId);
+    };
+    const loaded = await walk();
+    expect(loaded.length).toBeGreaterThan(4);
+    await unload();
+    const indexFile = join(h.home, 'history-index', `${t.threadId}.json`);
+    expect(existsSync(indexFile)).toBe(false);
+    expect(await walk()).toEqual(loaded);
+    expect(existsSync(indexFile)).toBe(true);
+    // A cursor of the loaded thread keeps working on the stored one, and a bad one is refused the same way.
+    const first = loaded[0] as Page;
+    const next = await c.request('thread/items/list', { threadId: t.threadId, limit: 3, sortDirection: 'asc', cursor: first.nextCursor });
+    expect(next).toEqual(loaded[1]);
+    await expect(c.request('thread/items/list', { threadId: t.threadId, turnId: 'no-such-turn' })).rejects.toMatchObject({ error: { code: -32602 } });
+
+    // After more turns and a revert (appended to the rollout since the index was built), still the same.
+    await c.request('thread/resume', { threadId: t.threadId });
+    await textTurn(t, 'q6', 'a6');
+    await c.request('thread/revert', { threadId: t.threadId, beforeTurnId: ids[3] });
+    const afterRevert = await walk();
+    await unload();
+    expect(await walk()).toEqual(afterRevert);
+    expect(JSON.stringify(afterRevert)).not.toContain(ids[3]);
+  });
 });
