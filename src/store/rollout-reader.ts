@@ -1,5 +1,4 @@
-import { closeSync, openSync, readSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { Logger } from '../util/logger.js';
 import type { HistoryItem } from '../model/types.js';
 import type { RolloutLine, ThreadMeta } from './types.js';
@@ -22,13 +21,76 @@ export interface RolloutContents {
  * until then. Any other shape of line is parsed at once.
  */
 export async function readRollout(path: string, logger: Logger): Promise<RolloutContents> {
-  // One read and one decode of the whole file (reading with an encoding decodes chunk by chunk,
-  // several times slower on a multi-megabyte rollout), then lines cut by `indexOf`.
-  const text = (await readFile(path)).toString('utf8');
-  return parseRolloutText(text, (line, last) => {
+  const out: RolloutContents = { lines: [], tornTail: false };
+  const onBad = (line: number, last: boolean) => {
     if (last) logger.warn({ path, line }, 'rollout ends in a torn line; skipping it');
     else logger.warn({ path, line }, 'skipping unparseable rollout line');
+  };
+  let lineNo = 0;
+  forEachTextChunk(path, (text, endsFile) => {
+    lineNo = parseInto(out, text, endsFile, lineNo, onBad);
   });
+  return out;
+}
+
+/** Bytes read from a rollout at a time, into one buffer kept for the life of the process. */
+const READ_BUFFER_BYTES = 1024 * 1024;
+/** Most bytes decoded into one string: small enough for the young generation (no fresh pages). */
+const TEXT_CHUNK_BYTES = 64 * 1024;
+let readBuffer: Buffer | null = null;
+/** The most a rollout may hold to be read at all (what `fs.readFile` accepts). */
+const MAX_ROLLOUT_BYTES = 2 ** 31 - 1;
+
+/**
+ * Calls `fn` with the file's text in pieces of whole lines (each at most {@link TEXT_CHUNK_BYTES}
+ * unless one line is longer), the last piece flagged. Reading into one reused buffer and decoding
+ * small pieces costs several times less than reading the file into a fresh buffer and decoding
+ * it into one string: a multi-megabyte allocation touches fresh pages every time, and the big
+ * string outlives the young generation. Synchronous, so the shared buffer is never used twice at once.
+ */
+function forEachTextChunk(path: string, fn: (text: string, endsFile: boolean) => void): void {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size > MAX_ROLLOUT_BYTES) {
+      throw Object.assign(new RangeError(`rollout file is too large to read (${size} bytes): ${path}`), { code: 'ERR_FS_FILE_TOO_LARGE' });
+    }
+    let buf = (readBuffer ??= Buffer.allocUnsafeSlow(READ_BUFFER_BYTES));
+    let filled = 0;
+    let eof = false;
+    let pos = 0;
+    while (!eof || filled > 0) {
+      if (!eof) {
+        // A line longer than the buffer: a bigger one for this read only.
+        if (filled === buf.length) buf = Buffer.concat([buf, Buffer.allocUnsafe(buf.length)]);
+        const n = readSync(fd, buf, filled, buf.length - filled, pos);
+        if (n === 0) eof = true;
+        pos += n;
+        filled += n;
+      }
+      let s = 0;
+      while (s < filled) {
+        let e = Math.min(s + TEXT_CHUNK_BYTES, filled);
+        if (e < filled || !eof) {
+          // End the piece after a newline: first before the size limit, else the next one.
+          let nl = buf.lastIndexOf(0x0a, e - 1);
+          if (nl < s) nl = buf.indexOf(0x0a, e);
+          if (nl < 0 || nl >= filled) break;
+          e = nl + 1;
+        }
+        fn(buf.toString('utf8', s, e), eof && e >= filled);
+        s = e;
+      }
+      if (s > 0) buf.copy(buf, 0, s, filled);
+      filled -= s;
+      if (eof && filled > 0 && s === 0) {
+        fn(buf.toString('utf8', 0, filled), true);
+        filled = 0;
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
@@ -37,17 +99,23 @@ export async function readRollout(path: string, logger: Logger): Promise<Rollout
  * A lazy line found corrupt later is skipped then (see {@link responseItemOf}).
  */
 export function parseRolloutText(text: string, onBad: (line: number, last: boolean) => void = () => undefined): RolloutContents {
-  const lines: RolloutLine[] = [];
-  let tornTail = false;
+  const out: RolloutContents = { lines: [], tornTail: false };
+  parseInto(out, text, true, 0, onBad);
+  return out;
+}
+
+/** Parses `text` (whole lines; the file's last ones if `endsFile`) into `out`; returns the line count so far. */
+function parseInto(out: RolloutContents, text: string, endsFile: boolean, lineNo: number, onBad: (line: number, last: boolean) => void): number {
+  const lines = out.lines;
   let pos = 0;
-  let n = 0;
+  let n = lineNo;
   while (pos < text.length) {
     let nl = text.indexOf('\n', pos);
     if (nl < 0) nl = text.length;
     n++;
     const start = pos;
     pos = nl + 1;
-    const last = pos >= text.length;
+    const last = endsFile && pos >= text.length;
     if (start === nl) continue;
     // The last line is always parsed in full, so a torn one is known now.
     const lazy = last ? null : lazyResponseItem(text, start, nl);
@@ -61,13 +129,13 @@ export function parseRolloutText(text: string, onBad: (line: number, last: boole
     if (line) {
       lines.push(line);
     } else if (last) {
-      tornTail = true;
+      out.tornTail = true;
       onBad(n, true);
     } else {
       onBad(n, false);
     }
   }
-  return { lines, tornTail };
+  return n;
 }
 
 /** Whether a line is empty or whitespace only (without copying it as `trim` would). */

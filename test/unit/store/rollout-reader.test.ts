@@ -48,3 +48,39 @@ describe('parseRolloutText', () => {
     expect(() => (lines[0] as LazyResponseItemLine).item).toThrow(/corrupt/);
   });
 });
+
+describe('readRollout', () => {
+  it('reads a file in pieces exactly as the whole text parses: long lines, multi-byte text at every cut, a torn tail', async () => {
+    const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { readRollout } = await import('../../../src/store/rollout-reader.js');
+    const { silentLogger } = await import('../../../src/util/logger.js');
+    const dir = mkdtempSync(join(tmpdir(), 'agentd-reader-'));
+    try {
+      // Line sizes around the 64 KiB piece and the 1 MiB buffer, with 2-, 3- and 4-byte characters.
+      const sizes = [10, 65_530, 65_536, 70_000, 3, 1_048_570, 1_100_000, 100, ...Array.from({ length: 120 }, (_, i) => (997 * i) % 9001)];
+      const lines: RolloutLine[] = sizes.map((n, i) =>
+        i % 2 === 0
+          ? { ts: i, type: 'response_item', turnId: `t${i}`, item: user('é€😀'.repeat(Math.ceil(n / 7)).slice(0, n)) }
+          : { ts: i, type: 'item_completed', turnId: `t${i}`, item: { type: 'agentMessage', id: `a${i}`, text: 'x€'.repeat(n >> 1) } },
+      );
+      for (const [name, text] of [
+        ['whole', jsonl(lines)],
+        ['no-final-newline', jsonl(lines).slice(0, -1)],
+        ['torn', `${jsonl(lines)}{"ts":1,"type":"item_completed","turnId":"x","item":{"ty`],
+      ] as const) {
+        const file = join(dir, `${name}.jsonl`);
+        writeFileSync(file, text);
+        const got = await readRollout(file, silentLogger());
+        const want = parseRolloutText(text);
+        expect(got.tornTail, name).toBe(want.tornTail);
+        expect(got.tornTail, name).toBe(name === 'torn');
+        expect(got.lines.length, name).toBe(lines.length);
+        expect(JSON.stringify(got.lines) === JSON.stringify(lines), name).toBe(true);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
