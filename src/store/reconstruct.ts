@@ -116,7 +116,9 @@ export function reconstructThread(lines: readonly RolloutLine[]): ReconstructedT
   const sources = history;
   return {
     get history(): HistoryItem[] {
-      // A lazy line found corrupt now is skipped, as an unparseable line is when read.
+      // One read of the rollout for all lazy lines; one found corrupt now is skipped, as an
+      // unparseable line is when read.
+      if (!decoded) LazyResponseItemLine.decodeAll(sources.filter((h): h is LazyResponseItemLine => h instanceof LazyResponseItemLine));
       decoded ??= answerUnansweredCalls(
         sources.flatMap((h) => (h instanceof LazyResponseItemLine ? (h.tryItem() ?? []) : [h])),
         cut,

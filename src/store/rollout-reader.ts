@@ -1,5 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { Logger } from '../util/logger.js';
+import { StorageError } from './errors.js';
 import type { HistoryItem } from '../model/types.js';
 import type { RolloutLine, ThreadMeta } from './types.js';
 
@@ -27,8 +28,8 @@ export async function readRollout(path: string, logger: Logger): Promise<Rollout
     else logger.warn({ path, line }, 'skipping unparseable rollout line');
   };
   let lineNo = 0;
-  forEachTextChunk(path, (text, endsFile) => {
-    lineNo = parseInto(out, text, endsFile, lineNo, onBad);
+  forEachTextChunk(path, (text, endsFile, byteAt, bytes) => {
+    lineNo = parseInto(out, text, endsFile, lineNo, onBad, { path, byteAt, ascii: bytes === text.length });
   });
   return out;
 }
@@ -48,7 +49,7 @@ const MAX_ROLLOUT_BYTES = 2 ** 31 - 1;
  * it into one string: a multi-megabyte allocation touches fresh pages every time, and the big
  * string outlives the young generation. Synchronous, so the shared buffer is never used twice at once.
  */
-function forEachTextChunk(path: string, fn: (text: string, endsFile: boolean) => void): void {
+function forEachTextChunk(path: string, fn: (text: string, endsFile: boolean, byteAt: number, bytes: number) => void): void {
   const fd = openSync(path, 'r');
   try {
     const size = fstatSync(fd).size;
@@ -59,6 +60,8 @@ function forEachTextChunk(path: string, fn: (text: string, endsFile: boolean) =>
     let filled = 0;
     let eof = false;
     let pos = 0;
+    /** File offset of `buf[0]`. */
+    let base = 0;
     while (!eof || filled > 0) {
       if (!eof) {
         // A line longer than the buffer: a bigger one for this read only.
@@ -78,19 +81,30 @@ function forEachTextChunk(path: string, fn: (text: string, endsFile: boolean) =>
           if (nl < 0 || nl >= filled) break;
           e = nl + 1;
         }
-        fn(buf.toString('utf8', s, e), eof && e >= filled);
+        fn(buf.toString('utf8', s, e), eof && e >= filled, base + s, e - s);
         s = e;
       }
       if (s > 0) buf.copy(buf, 0, s, filled);
       filled -= s;
+      base += s;
       if (eof && filled > 0 && s === 0) {
-        fn(buf.toString('utf8', 0, filled), true);
+        fn(buf.toString('utf8', 0, filled), true, base, filled);
+        base += filled;
         filled = 0;
       }
     }
   } finally {
     closeSync(fd);
   }
+}
+
+/** Where a piece of text lies in its file: lazy lines keep file offsets, not the text. */
+interface ChunkOfFile {
+  path: string;
+  /** File offset of the piece's first byte. */
+  byteAt: number;
+  /** One byte per character (offsets in the text are offsets in the file). */
+  ascii: boolean;
 }
 
 /**
@@ -105,20 +119,31 @@ export function parseRolloutText(text: string, onBad: (line: number, last: boole
 }
 
 /** Parses `text` (whole lines; the file's last ones if `endsFile`) into `out`; returns the line count so far. */
-function parseInto(out: RolloutContents, text: string, endsFile: boolean, lineNo: number, onBad: (line: number, last: boolean) => void): number {
+function parseInto(
+  out: RolloutContents,
+  text: string,
+  endsFile: boolean,
+  lineNo: number,
+  onBad: (line: number, last: boolean) => void,
+  file: ChunkOfFile | null = null,
+): number {
   const lines = out.lines;
   let pos = 0;
   let n = lineNo;
+  /** File offset of the current line (when reading a file). */
+  let byte = file?.byteAt ?? 0;
   while (pos < text.length) {
     let nl = text.indexOf('\n', pos);
     if (nl < 0) nl = text.length;
     n++;
     const start = pos;
     pos = nl + 1;
+    const lineByte = byte;
+    if (file) byte += file.ascii ? pos - start : Buffer.byteLength(text.slice(start, nl)) + 1;
     const last = endsFile && pos >= text.length;
     if (start === nl) continue;
     // The last line is always parsed in full, so a torn one is known now.
-    const lazy = last ? null : lazyResponseItem(text, start, nl);
+    const lazy = last ? null : lazyResponseItem(text, start, nl, file ? { path: file.path, lineByte, ascii: file.ascii } : null);
     if (lazy) {
       lines.push(lazy);
       continue;
@@ -145,22 +170,26 @@ function isBlank(s: string): boolean {
 }
 
 /**
- * A `response_item` line whose `item` is decoded on first access. Until then it holds a slice of
- * the file's text (released once decoded).
+ * A `response_item` line whose `item` is decoded on first access. Read from a file, it keeps
+ * only where the line is (the text it was found in dies young, which is what makes a resume
+ * cheap for the garbage collector) and reads those bytes again when decoded; rollouts are
+ * append-only, so they are still the same. Parsed from a string, it keeps a slice of it.
  */
 export class LazyResponseItemLine {
   readonly type = 'response_item' as const;
-  private line: string | null;
+  private source: { text: string } | { path: string } | null;
   private parsed: HistoryItem | null = null;
 
+  /** Offsets of the line's start, the item's start and the line's end: in `text`, or bytes in the file. */
   constructor(
     readonly ts: number,
     readonly turnId: string | null,
-    line: string,
-    /** Where the item's JSON starts in `line` (it runs to the line's closing brace). */
-    private readonly itemAt: number,
+    source: { text: string } | { path: string },
+    private readonly lineStart: number,
+    private readonly itemStart: number,
+    private readonly lineEnd: number,
   ) {
-    this.line = line;
+    this.source = source;
   }
 
   /** The item; throws if the line is corrupt (see {@link tryItem}). */
@@ -170,26 +199,86 @@ export class LazyResponseItemLine {
     return item;
   }
 
-  /** The item, or null if the line is not valid. */
+  /** The item, or null if the line is not valid. Throws a StorageError if the file cannot be read. */
   tryItem(): HistoryItem | null {
-    const line = this.line;
-    if (this.parsed || line === null) return this.parsed;
+    if (this.source) LazyResponseItemLine.decodeAll([this]);
+    return this.parsed;
+  }
+
+  /**
+   * Decodes many lazy lines with one read per file (the history of a resumed thread, when the
+   * next request needs it). Throws a StorageError if a file cannot be read or no longer holds
+   * the lines (it was replaced under the loaded thread).
+   */
+  static decodeAll(list: readonly LazyResponseItemLine[]): void {
+    const byPath = new Map<string, LazyResponseItemLine[]>();
+    for (const l of list) {
+      const src = l.source;
+      if (!src) continue;
+      if ('text' in src) {
+        l.settle(src.text.slice(l.itemStart, l.lineEnd - 1), () => src.text.slice(l.lineStart, l.lineEnd));
+        continue;
+      }
+      let group = byPath.get(src.path);
+      if (!group) byPath.set(src.path, (group = []));
+      group.push(l);
+    }
+    for (const [path, group] of byPath) {
+      let from = Infinity;
+      let to = 0;
+      for (const l of group) {
+        from = Math.min(from, l.lineStart);
+        to = Math.max(to, l.lineEnd);
+      }
+      let buf: Buffer;
+      try {
+        buf = readRange(path, from, to);
+      } catch (err) {
+        throw StorageError.wrap('cannot read the thread history from its rollout', err);
+      }
+      for (const l of group) {
+        const a = l.lineStart - from;
+        const b = l.lineEnd - from;
+        if (b > buf.length || buf[a] !== 0x7b || buf[b - 1] !== 0x7d) {
+          throw new StorageError('cannot read the thread history from its rollout', new Error(`the file changed under the loaded thread: ${path}`));
+        }
+        l.settle(buf.toString('utf8', l.itemStart - from, b - 1), () => buf.toString('utf8', a, b));
+      }
+    }
+  }
+
+  private settle(itemText: string, wholeLine: () => string): void {
     let item: unknown = null;
     try {
-      item = JSON.parse(line.slice(this.itemAt, -1));
+      item = JSON.parse(itemText);
     } catch {
       // Not the item alone (e.g. a key after it): the whole line decides.
-      const whole = parseLine(line);
+      const whole = parseLine(wholeLine());
       item = whole?.type === 'response_item' ? whole.item : null;
     }
-    // Decoded (or found corrupt) once: the file's text is let go.
-    this.line = null;
+    this.source = null;
     if (typeof item === 'object' && item !== null) this.parsed = item as HistoryItem;
-    return this.parsed;
   }
 
   toJSON(): RolloutLine {
     return { ts: this.ts, type: 'response_item', turnId: this.turnId, item: this.item };
+  }
+}
+
+/** Reads bytes `[start, end)` of a file. */
+function readRange(path: string, start: number, end: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(Math.max(0, end - start));
+    let off = 0;
+    while (off < buf.length) {
+      const n = readSync(fd, buf, off, buf.length - off, start + off);
+      if (n === 0) break;
+      off += n;
+    }
+    return buf.subarray(0, off);
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -206,7 +295,12 @@ const ITEM_KEY = ',"item":{';
  * shape (`{"ts":<digits>,"type":"response_item","turnId":<null or a plain string>,"item":{…}}`),
  * else null (the line is then parsed in full).
  */
-function lazyResponseItem(text: string, start: number, end: number): LazyResponseItemLine | null {
+function lazyResponseItem(
+  text: string,
+  start: number,
+  end: number,
+  file: { path: string; lineByte: number; ascii: boolean } | null = null,
+): LazyResponseItemLine | null {
   if (text.charCodeAt(end - 1) !== 0x7d || !text.startsWith('{"ts":', start)) return null;
   let p = start + 6;
   let ts = 0;
@@ -221,14 +315,23 @@ function lazyResponseItem(text: string, start: number, end: number): LazyRespons
     if (text.charCodeAt(p) !== 0x22) return null;
     const close = text.indexOf('"', p + 1);
     if (close < 0 || close >= end) return null;
-    turnId = text.slice(p + 1, close);
-    // An id with escapes (never one of ours) takes the slow path.
-    if (turnId.includes('\\')) return null;
+    // An id with escapes (never one of ours) takes the slow path. Parsed, not sliced: a slice
+    // would keep the whole text alive.
+    for (let k = p + 1; k < close; k++) if (text.charCodeAt(k) === 0x5c) return null;
+    turnId = lastTurnId !== null && text.startsWith(lastTurnId, p + 1) && p + 1 + lastTurnId.length === close ? lastTurnId : (JSON.parse(text.slice(p, close + 1)) as string);
+    lastTurnId = turnId;
     p = close + 1;
   }
   if (!text.startsWith(ITEM_KEY, p) || p + ITEM_KEY.length > end) return null;
-  return new LazyResponseItemLine(ts, turnId, text.slice(start, end), p + ITEM_KEY.length - 1 - start);
+  const itemAt = p + ITEM_KEY.length - 1;
+  if (!file) return new LazyResponseItemLine(ts, turnId, { text }, start, itemAt, end);
+  const head = file.ascii ? itemAt - start : Buffer.byteLength(text.slice(start, itemAt));
+  const lineBytes = file.ascii ? end - start : Buffer.byteLength(text.slice(start, end));
+  return new LazyResponseItemLine(ts, turnId, { path: file.path }, file.lineByte, file.lineByte + head, file.lineByte + lineBytes);
 }
+
+/** The turn id of the previous lazy line (consecutive lines share it): one string for all. */
+let lastTurnId: string | null = null;
 
 /** Parses one line as `parseRolloutText` does a line that is not the last (lazily if it can). */
 export function parseRolloutLine(s: string): RolloutLine | null {

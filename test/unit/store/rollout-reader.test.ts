@@ -84,3 +84,31 @@ describe('readRollout', () => {
     }
   });
 });
+
+describe('lazy history read from a file', () => {
+  it('decodes the history with one read of the rollout, and refuses a rollout changed under it', async () => {
+    const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { readRollout } = await import('../../../src/store/rollout-reader.js');
+    const { silentLogger } = await import('../../../src/util/logger.js');
+    const dir = mkdtempSync(join(tmpdir(), 'agentd-lazy-'));
+    try {
+      const items = ['plain', 'ünïcödé ✓ 😀', 'x'.repeat(70_000), 'last'].map(user);
+      const lines: RolloutLine[] = items.map((item, i) => ({ ts: i, type: 'response_item', turnId: i % 2 ? 'tü' : 't0', item }));
+      lines.push({ ts: 9, type: 'settings', settings: {} });
+      const file = join(dir, 'r.jsonl');
+      writeFileSync(file, jsonl(lines));
+      const read = await readRollout(file, silentLogger());
+      expect(read.lines.slice(0, 4).every((l) => l instanceof LazyResponseItemLine)).toBe(true);
+      expect(reconstructThread(read.lines).history).toEqual(items);
+      expect(read.lines.slice(0, 4).map((l) => (l as LazyResponseItemLine).turnId)).toEqual(['t0', 'tü', 't0', 'tü']);
+
+      const again = await readRollout(file, silentLogger());
+      writeFileSync(file, 'replaced\n');
+      expect(() => reconstructThread(again.lines).history).toThrow(/changed under the loaded thread/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
