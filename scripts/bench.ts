@@ -1,7 +1,8 @@
 /**
  * Benchmarks of agentd against the bundled mock model (in this process, on 127.0.0.1): startup,
  * idle memory, turn latency, streaming, many threads, thread/start, shell and apply_patch round
- * trips, long histories (`history`: resume of 10,000 items, list over 10,000 threads), and the
+ * trips, long histories (`history`: resume of 10,000 items, list over 10,000 threads, pages of
+ * items), compaction's own cost without the model's time (`compaction`), and the
  * daemon's memory while a client stops reading (`stall-stream`, `stall-command`). Prints a table, then `JSON:` and one machine-readable object
  * `{metric: {median, p90, unit, target, pass, ...}}`.
  *
@@ -29,7 +30,7 @@ import {
   type Plan,
   type Results,
 } from './bench/scenarios.js';
-import { longHistory } from './bench/long-history.js';
+import { compactionOverhead, longHistory } from './bench/long-history.js';
 import { stalledCommand, stalledStream } from './bench/stalled-client.js';
 import { formatTable } from './bench/stats.js';
 
@@ -112,6 +113,7 @@ async function main(): Promise<number> {
     shared = null;
     await step('threads', () => manyThreads(env, plan, results));
     await step('history', () => longHistory(env, root, results, plan.historyRuns));
+    await step('compaction', () => compactionOverhead(env, root, mock, results, plan.historyRuns));
     await step('stall-stream', () => stalledStream(env, results));
     await step('stall-command', () => stalledCommand(env, results));
   } finally {

@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { DaemonClient } from '../../src/client/daemon-client.js';
+import type { MockModelServer } from '../../src/mock/types.js';
 import type { TurnItem } from '../../src/core/items.js';
 import type { HistoryItem } from '../../src/model/types.js';
 import { ThreadStore } from '../../src/store/thread-store.js';
@@ -68,6 +69,54 @@ async function itemsPage(c: DaemonClient, threadId: string): Promise<number | nu
   } catch (err) {
     if ((err as { error?: { code?: number } }).error?.code === -32601) return null;
     throw err;
+  }
+}
+
+/** Items of each thread compacted by the compaction benchmark (one thread per run: a compaction shortens it). */
+const COMPACT_THREAD_ITEMS = 2_000;
+
+/**
+ * Compaction's own cost: from `thread/compact/start` to `turn/completed` of a loaded
+ * 2,000-item thread, minus the model's time as the mock measured it (request received to answer
+ * sent). What is left is the daemon's work: building the request from the history, the new
+ * history, persisting it (with the rollout sync of the turn's end) and the notifications.
+ */
+export async function compactionOverhead(env: DaemonEnv, root: string, mock: MockModelServer, r: Results, runs: number): Promise<void> {
+  const home = join(root, 'compact-home');
+  mkdirSync(home, { recursive: true });
+  const store = ThreadStore.open(home, silentLogger());
+  const ids = Array.from({ length: runs + 2 }, () => seedLongThread(store, env.cwd, COMPACT_THREAD_ITEMS));
+  store.close();
+  let client: DaemonClient | null = null;
+  try {
+    client = (await timedInitialize(() => spawnDaemon({ ...env, home }))).client;
+    const c = client;
+    const overheads: number[] = [];
+    const models: number[] = [];
+    for (const [i, threadId] of ids.entries()) {
+      await c.request('thread/resume', { threadId });
+      const from = c.messages.length;
+      const seen = mock.requests.length;
+      const t0 = performance.now();
+      await c.request('thread/compact/start', { threadId });
+      const done = await c.waitForNotification('turn/completed', (p: { threadId: string }) => p.threadId === threadId, from);
+      const wall = performance.now() - t0;
+      const status = (done.params as { turn: { status: string } }).turn.status;
+      if (status !== 'completed') throw new Error(`compaction turn ended ${status}`);
+      const calls = mock.requests.slice(seen);
+      if (calls.length !== 1) throw new Error(`compaction made ${calls.length} model requests, not 1`);
+      const timing = calls[0]!.timing;
+      if (!timing || timing.answeredAt === null) throw new Error('the mock did not time the compaction request');
+      await c.request('thread/unsubscribe', { threadId });
+      if (i < 2) continue;
+      const model = timing.answeredAt - timing.receivedAt;
+      models.push(model);
+      overheads.push(wall - model);
+    }
+    r.compaction_overhead = metric(overheads, 'ms', undefined, `thread/compact/start → turn/completed of a loaded ${COMPACT_THREAD_ITEMS.toLocaleString('en')}-item thread, minus the model's time`);
+    r.compaction_model_time = metric(models, 'ms', undefined, 'the mock model\'s time in those compactions (request received → answer sent), for reference');
+  } finally {
+    if (client) await stopDaemon(client);
   }
 }
 
