@@ -4,7 +4,7 @@
  * thread. The threads are written with the daemon's own store code (as if turns had run), so the
  * figures measure reading them back, not producing them.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { DaemonClient } from '../../src/client/daemon-client.js';
@@ -50,6 +50,12 @@ export function seedLongThread(store: ThreadStore, cwd: string, items: number): 
   }
   rec.close();
   return id;
+}
+
+/** CPU time (user + system, all threads) a process has used, in ms (10 ms ticks). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 /** Times one request. */
@@ -134,13 +140,16 @@ export async function longHistory(env: DaemonEnv, root: string, r: Results, runs
     client = (await timedInitialize(() => spawnDaemon({ ...env, home }))).client;
     const c = client;
     const resumes: number[] = [];
+    let resumeCpu = 0;
     const lists: number[] = [];
     const pages: number[] = [];
     let itemsListServed = true;
     const loadedPages: number[] = [];
     for (let i = 0; i < runs + 2; i++) {
       // Unsubscribing the only subscriber unloads the thread: each resume reads it from disk.
+      const cpu0 = cpuMs(c.child.pid!);
       const resumed = await timed(() => c.request('thread/resume', { threadId: longId }));
+      if (i >= 2) resumeCpu += cpuMs(c.child.pid!) - cpu0;
       const turns = (resumed.value as { thread: { turns: unknown[] } }).thread.turns.length;
       if (turns !== 1000) throw new Error(`long thread resumed with ${turns} turns, not 1000`);
       // A page while the thread is loaded (a client pages the history of the thread it resumed).
@@ -159,9 +168,11 @@ export async function longHistory(env: DaemonEnv, root: string, r: Results, runs
       if (unloadedPage !== null) pages.push(unloadedPage);
     }
     r.resume_10k_items = metric(resumes, 'ms', 100, 'thread/resume of a 10,000-item thread (1,000 turns), read from disk each time');
+    // Less sensitive than wall time to other load on the machine (but it counts the GC's helper threads too).
+    r.resume_10k_items_cpu = metric([resumeCpu / resumes.length], 'ms', undefined, 'the daemon\'s CPU time per such resume (user + system, all threads; mean)');
     r.thread_list_10k = metric(lists, 'ms', 20, 'thread/list first page (25) over 10,000 threads');
     if (loadedPages.length > 0) r.items_page_10k = metric(loadedPages, 'ms', 10, 'thread/items/list, 100 items from the end of the loaded 10,000-item thread');
-    if (pages.length > 0) r.items_page_10k_unloaded = metric(pages, 'ms', undefined, 'the same page of the thread not loaded (read from its rollout)');
+    if (pages.length > 0) r.items_page_10k_unloaded = metric(pages, 'ms', 10, 'the same page of the thread not loaded (through the rollout index, after a warm-up that builds it)');
   } finally {
     if (client) await stopDaemon(client);
   }
