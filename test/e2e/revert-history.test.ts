@@ -124,6 +124,21 @@ describe('thread/revert with restoreFiles', () => {
     chmodSync(join(h.workspace, 'run.sh'), 0o755);
   }
 
+  it('refuses to restore a file whose content before the turn was not kept, saying why, and reverts without restoreFiles', async () => {
+    gitRepo();
+    // Over the 16 MiB a before-image keeps.
+    writeFileSync(join(h.workspace, 'big.txt'), `first line\n${'x'.repeat(17 * 1024 * 1024)}\n`);
+    const t = await persistedThread();
+    const t1 = await patchTurn(t, 'one', patchText('*** Update File: big.txt', '@@', '-first line', '+first line changed'));
+    await expect(t.c.request('thread/revert', { threadId: t.threadId, beforeTurnId: t1, restoreFiles: true })).rejects.toMatchObject({
+      error: { message: expect.stringMatching(new RegExp(`big\\.txt \\(its content before turn ${t1} was not kept: .*16 MiB`)) },
+    });
+    expect(turnIds((await t.c.request('thread/turns/list', { threadId: t.threadId })).data)).toEqual([t1]);
+    await t.c.request('thread/revert', { threadId: t.threadId, beforeTurnId: t1 });
+    expect(turnIds((await t.c.request('thread/turns/list', { threadId: t.threadId })).data)).toEqual([]);
+    expect(read('big.txt').startsWith('first line changed\n')).toBe(true);
+  });
+
   it('restores created, modified and deleted files, refuses conflicts, and is undoable (also after a restart)', async () => {
     gitRepo();
     const t = await persistedThread();
