@@ -1,10 +1,11 @@
 /**
  * Benchmarks of agentd against the bundled mock model (in this process, on 127.0.0.1): startup,
  * idle memory, turn latency, streaming, many threads, thread/start, shell and apply_patch round
- * trips, long histories (`history`: resume of 10,000 items, list over 10,000 threads), and the
- * daemon's memory while a client stops reading (`stall-stream`, `stall-command`), the ACP face's
- * turn latency and 20,000-delta stream (`acp`), and MCP (`mcp`: thread/start with 3 servers, to
- * the reply and to all ready; one MCP tool-call turn). Prints a table, then `JSON:` and one machine-readable object
+ * trips, long histories (`history`: resume of 10,000 items, list over 10,000 threads, pages of
+ * items), compaction's own cost without the model's time (`compaction`), the daemon's memory
+ * while a client stops reading (`stall-stream`, `stall-command`), the ACP face's turn latency and
+ * 20,000-delta stream (`acp`), and MCP (`mcp`: thread/start with 3 servers, to the reply and to
+ * all ready; one MCP tool-call turn). Prints a table, then `JSON:` and one machine-readable object
  * `{metric: {median, p90, unit, target, pass, ...}}`.
  *
  * Usage: npm run bench   (node dist/scripts/bench.js [--quick] [--only name,name])
@@ -32,7 +33,7 @@ import {
   type Results,
 } from './bench/scenarios.js';
 import { acpFace } from './bench/acp.js';
-import { longHistory } from './bench/long-history.js';
+import { compactionOverhead, longHistory } from './bench/long-history.js';
 import { mcp } from './bench/mcp.js';
 import { stalledCommand, stalledStream } from './bench/stalled-client.js';
 import { formatTable } from './bench/stats.js';
@@ -119,6 +120,7 @@ async function main(): Promise<number> {
     await step('threads', () => manyThreads(env, plan, results));
     await step('mcp', () => mcp(env, plan.mcpRuns, results));
     await step('history', () => longHistory(env, root, results, plan.historyRuns));
+    await step('compaction', () => compactionOverhead(env, root, mock, results, plan.historyRuns));
     await step('stall-stream', () => stalledStream(env, results));
     await step('stall-command', () => stalledCommand(env, results));
   } finally {

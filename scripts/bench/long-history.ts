@@ -4,10 +4,11 @@
  * thread. The threads are written with the daemon's own store code (as if turns had run), so the
  * figures measure reading them back, not producing them.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { DaemonClient } from '../../src/client/daemon-client.js';
+import type { MockModelServer } from '../../src/mock/types.js';
 import type { TurnItem } from '../../src/core/items.js';
 import type { HistoryItem } from '../../src/model/types.js';
 import { ThreadStore } from '../../src/store/thread-store.js';
@@ -51,6 +52,12 @@ export function seedLongThread(store: ThreadStore, cwd: string, items: number): 
   return id;
 }
 
+/** CPU time (user + system, all threads) a process has used, in ms (10 ms ticks). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 /** Times one request. */
 async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }> {
   const s = performance.now();
@@ -71,6 +78,54 @@ async function itemsPage(c: DaemonClient, threadId: string): Promise<number | nu
   }
 }
 
+/** Items of each thread compacted by the compaction benchmark (one thread per run: a compaction shortens it). */
+const COMPACT_THREAD_ITEMS = 2_000;
+
+/**
+ * Compaction's own cost: from `thread/compact/start` to `turn/completed` of a loaded
+ * 2,000-item thread, minus the model's time as the mock measured it (request received to answer
+ * sent). What is left is the daemon's work: building the request from the history, the new
+ * history, persisting it (with the rollout sync of the turn's end) and the notifications.
+ */
+export async function compactionOverhead(env: DaemonEnv, root: string, mock: MockModelServer, r: Results, runs: number): Promise<void> {
+  const home = join(root, 'compact-home');
+  mkdirSync(home, { recursive: true });
+  const store = ThreadStore.open(home, silentLogger());
+  const ids = Array.from({ length: runs + 2 }, () => seedLongThread(store, env.cwd, COMPACT_THREAD_ITEMS));
+  store.close();
+  let client: DaemonClient | null = null;
+  try {
+    client = (await timedInitialize(() => spawnDaemon({ ...env, home }))).client;
+    const c = client;
+    const overheads: number[] = [];
+    const models: number[] = [];
+    for (const [i, threadId] of ids.entries()) {
+      await c.request('thread/resume', { threadId });
+      const from = c.messages.length;
+      const seen = mock.requests.length;
+      const t0 = performance.now();
+      await c.request('thread/compact/start', { threadId });
+      const done = await c.waitForNotification('turn/completed', (p: { threadId: string }) => p.threadId === threadId, from);
+      const wall = performance.now() - t0;
+      const status = (done.params as { turn: { status: string } }).turn.status;
+      if (status !== 'completed') throw new Error(`compaction turn ended ${status}`);
+      const calls = mock.requests.slice(seen);
+      if (calls.length !== 1) throw new Error(`compaction made ${calls.length} model requests, not 1`);
+      const timing = calls[0]!.timing;
+      if (!timing || timing.answeredAt === null) throw new Error('the mock did not time the compaction request');
+      await c.request('thread/unsubscribe', { threadId });
+      if (i < 2) continue;
+      const model = timing.answeredAt - timing.receivedAt;
+      models.push(model);
+      overheads.push(wall - model);
+    }
+    r.compaction_overhead = metric(overheads, 'ms', undefined, `thread/compact/start → turn/completed of a loaded ${COMPACT_THREAD_ITEMS.toLocaleString('en')}-item thread, minus the model's time`);
+    r.compaction_model_time = metric(models, 'ms', undefined, 'the mock model\'s time in those compactions (request received → answer sent), for reference');
+  } finally {
+    if (client) await stopDaemon(client);
+  }
+}
+
 export async function longHistory(env: DaemonEnv, root: string, r: Results, runs: number): Promise<void> {
   const home = join(root, 'long-home');
   mkdirSync(home, { recursive: true });
@@ -85,13 +140,16 @@ export async function longHistory(env: DaemonEnv, root: string, r: Results, runs
     client = (await timedInitialize(() => spawnDaemon({ ...env, home }))).client;
     const c = client;
     const resumes: number[] = [];
+    let resumeCpu = 0;
     const lists: number[] = [];
     const pages: number[] = [];
     let itemsListServed = true;
     const loadedPages: number[] = [];
     for (let i = 0; i < runs + 2; i++) {
       // Unsubscribing the only subscriber unloads the thread: each resume reads it from disk.
+      const cpu0 = cpuMs(c.child.pid!);
       const resumed = await timed(() => c.request('thread/resume', { threadId: longId }));
+      if (i >= 2) resumeCpu += cpuMs(c.child.pid!) - cpu0;
       const turns = (resumed.value as { thread: { turns: unknown[] } }).thread.turns.length;
       if (turns !== 1000) throw new Error(`long thread resumed with ${turns} turns, not 1000`);
       // A page while the thread is loaded (a client pages the history of the thread it resumed).
@@ -110,9 +168,11 @@ export async function longHistory(env: DaemonEnv, root: string, r: Results, runs
       if (unloadedPage !== null) pages.push(unloadedPage);
     }
     r.resume_10k_items = metric(resumes, 'ms', 100, 'thread/resume of a 10,000-item thread (1,000 turns), read from disk each time');
+    // Less sensitive than wall time to other load on the machine (but it counts the GC's helper threads too).
+    r.resume_10k_items_cpu = metric([resumeCpu / resumes.length], 'ms', undefined, 'the daemon\'s CPU time per such resume (user + system, all threads; mean)');
     r.thread_list_10k = metric(lists, 'ms', 20, 'thread/list first page (25) over 10,000 threads');
     if (loadedPages.length > 0) r.items_page_10k = metric(loadedPages, 'ms', 10, 'thread/items/list, 100 items from the end of the loaded 10,000-item thread');
-    if (pages.length > 0) r.items_page_10k_unloaded = metric(pages, 'ms', undefined, 'the same page of the thread not loaded (read from its rollout)');
+    if (pages.length > 0) r.items_page_10k_unloaded = metric(pages, 'ms', 10, 'the same page of the thread not loaded (through the rollout index, after a warm-up that builds it)');
   } finally {
     if (client) await stopDaemon(client);
   }

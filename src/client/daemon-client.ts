@@ -149,11 +149,19 @@ export class DaemonClient {
   }
 
   private onData(chunk: string): void {
+    // Only the new chunk is searched for the end of a line: a megabyte answer arriving in 64 KiB
+    // chunks is scanned once, not once per chunk.
+    const nlInChunk = chunk.indexOf('\n');
+    if (nlInChunk < 0) {
+      this.buf += chunk;
+      return;
+    }
     this.buf += chunk;
-    let nl: number;
-    while ((nl = this.buf.indexOf('\n')) >= 0) {
+    let nl = this.buf.length - chunk.length + nlInChunk;
+    while (nl >= 0) {
       const line = this.buf.slice(0, nl);
       this.buf = this.buf.slice(nl + 1);
+      nl = this.buf.indexOf('\n');
       if (!line.trim()) continue;
       let msg: WireMessage;
       try {

@@ -29,7 +29,8 @@ export interface SessionInit {
   threadId: string;
   settings: ThreadSettings;
   services: SessionServices;
-  history?: HistoryItem[];
+  /** The model history, or a function giving it when first needed (a resume reads it lazily). */
+  history?: HistoryItem[] | (() => HistoryItem[]);
   turns?: TurnView[];
   tokenUsage?: ThreadTokenUsage | null;
   goal?: ThreadGoal | null;
@@ -87,7 +88,12 @@ export class Session {
       markHistory: (turnId, length) => this.historyMarks.set(turnId, length),
       editorFiles: () => this.editor,
       recordTurnFiles: (turnId, files) => {
-        const stored = files.map((f) => ({ path: f.path, before: f.before ? { contentBase64: f.before.content.toString('base64'), mode: f.before.mode } : null, afterSha256: f.afterSha256 }));
+        const stored = files.map((f) => ({
+          path: f.path,
+          before: f.before ? { contentBase64: f.before.content.toString('base64'), mode: f.before.mode } : null,
+          afterSha256: f.afterSha256,
+          ...(f.notKept ? { notKept: f.notKept } : {}),
+        }));
         this.persist({ type: 'turn_files', turnId, files: stored });
         this.turnFiles.set(turnId, stored);
       },
@@ -496,12 +502,20 @@ export class Session {
   /** Restores the files of `turnIds` (in order) to before the first of them; returns what undo needs. */
   private async restoreTurnFiles(turnIds: string[]): Promise<RevertedFile[]> {
     const plan = new Map<string, { target: TurnFileChange['before']; expected: string | null }>();
+    const notKept: string[] = [];
     for (const id of turnIds) {
       for (const f of this.turnFiles.get(id) ?? []) {
         const seen = plan.get(f.path);
         if (seen) seen.expected = f.afterSha256;
-        else plan.set(f.path, { target: f.before, expected: f.afterSha256 });
+        else {
+          plan.set(f.path, { target: f.before, expected: f.afterSha256 });
+          // What the file was before the first of these turns is the one thing a restore needs.
+          if (f.notKept) notKept.push(`${f.path} (its content before turn ${id} was not kept: ${f.notKept})`);
+        }
       }
+    }
+    if (notKept.length > 0) {
+      throw new SessionError('invalid_input', `cannot restore files: ${notKept.join('; ')}. Revert without restoreFiles to keep the files as they are.`);
     }
     const entries = [...plan].map(([p, e]) => ({
       path: p,

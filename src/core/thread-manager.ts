@@ -34,6 +34,16 @@ export interface ThreadStoreApi {
   archive(id: string): unknown;
   unarchive(id: string): unknown;
   delete(id: string): unknown;
+  /** A stored thread's kept turns and their item counts, without reading the whole rollout (optional). */
+  turnOutline?(id: string): { id: string; items: number }[];
+  /** The items of some of those turns, reading only their part of the rollout. */
+  readTurnItems?(id: string, turnIds: readonly string[]): Map<string, TurnItem[]>;
+}
+
+/** An unloaded thread's turns, each with its item count, and a way to read the items of a few. */
+export interface StoredItemsOutline {
+  turns: { id: string; items: number }[];
+  read(turnIds: readonly string[]): Map<string, TurnItem[]>;
 }
 
 /** What the ThreadManager is built from (wired in main). */
@@ -287,7 +297,8 @@ export class ThreadManager {
       settings,
       recorder,
       {
-        history: rebuilt.history,
+        // Decoded when first needed (the next request), not while the client waits for the turns.
+        history: () => rebuilt.history,
         turns,
         tokenUsage: rebuilt.tokenUsage,
         goal: rebuilt.goal,
@@ -399,6 +410,27 @@ export class ThreadManager {
     const { meta, lines } = await this.readStored(id);
     const turns = reconstructThread(lines).turns.map(storedTurnView);
     return { record: { ...meta, ephemeral: false }, loaded: false, session: null, turns };
+  }
+
+  /**
+   * For a stored thread that is not loaded: its turns' item counts and a reader of a few turns'
+   * items, so a page of items costs the turns it shows. Null when the thread is loaded (its turns
+   * are in memory) or the store cannot do it.
+   */
+  storedItemsOutline(id: string): StoredItemsOutline | null {
+    const store = this.deps.store;
+    if (this.sessions.has(id) || !store.turnOutline || !store.readTurnItems) return null;
+    if (!store.get(id)) throw new SessionError('thread_not_found', `thread not found: ${id}`);
+    const notFound = <T>(fn: () => T): T => {
+      try {
+        return fn();
+      } catch (err) {
+        if (err instanceof ThreadNotFoundError) throw new SessionError('thread_not_found', err.message);
+        throw err;
+      }
+    };
+    const turns = notFound(() => store.turnOutline!(id));
+    return { turns, read: (ids) => notFound(() => store.readTurnItems!(id, ids)) };
   }
 
   list(q: ListThreadsQuery): ListThreadsResult {

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { renderChat } from './render-chat.js';
 import { mockUsage } from './render-common.js';
 import { renderResponses } from './render-responses.js';
@@ -92,6 +93,7 @@ class MockServer implements MockModelServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const receivedAt = performance.now();
     const path = (req.url ?? '/').split('?')[0]!.replace(/\/+$/, '');
     const route = path.replace(/^\/v1(?=\/)/, '');
     if (req.method === 'GET' && route === '/models') {
@@ -111,11 +113,13 @@ class MockServer implements MockModelServer {
       sendJson(res, 400, { error: { message: 'request body is not valid JSON', type: 'invalid_request_error' } });
       return;
     }
-    const recorded: RecordedRequest = { api, path: req.url ?? path, headers: req.headers, body };
+    const timing = { receivedAt, answeredAt: null as number | null };
+    const recorded: RecordedRequest = { api, path: req.url ?? path, headers: req.headers, body, timing };
     this.requests.push(recorded);
     this.notify();
     const turn = this.queue.shift() ?? this.responder(recorded);
     await this.respond(recorded, text.length, turn, res);
+    timing.answeredAt = performance.now();
   }
 
   private async respond(req: RecordedRequest, requestChars: number, turn: MockTurn, res: ServerResponse): Promise<void> {

@@ -44,6 +44,8 @@ export interface RecordedRequest {
   headers: Record<string, string | string[] | undefined>;
   /** The parsed JSON body. */
   body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- tests read any request field
+  /** `performance.now()` when the request arrived and when its answer was fully sent (the model's time, for benchmarks). */
+  timing?: { receivedAt: number; answeredAt: number | null };
 }
 
 /** Builds the answer to a request when nothing is queued. */

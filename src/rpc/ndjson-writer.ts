@@ -32,6 +32,8 @@ export interface NdjsonWriterOptions {
 export const DEFAULT_OUTPUT_BUDGET = 2 * 1024 * 1024;
 /** Default most text per stream write: 256 KiB (never one giant string for a long queue). */
 export const DEFAULT_MAX_BATCH = 256 * 1024;
+/** Most characters handed to the stream in one `write` call (a longer line is split). */
+const WRITE_PIECE_CHARS = 64 * 1024;
 
 /**
  * Writes JSON-RPC messages as newline-delimited JSON to a byte stream.
@@ -219,13 +221,25 @@ export class NdjsonMessageWriter extends AbstractMessageWriter implements Messag
     }
     let text = '';
     for (const l of batch) text += l.line;
-    let ok: boolean;
+    let ok = true;
     try {
-      ok = this.output.write(text, (err) => {
+      // A long text (a resume answer of megabytes) goes out in pieces: each is encoded into a
+      // buffer the allocator reuses, where one piece would take fresh pages every time.
+      let at = 0;
+      while (text.length - at > WRITE_PIECE_CHARS) {
+        let end = at + WRITE_PIECE_CHARS;
+        // Never between the two halves of a surrogate pair (each would be encoded as U+FFFD).
+        const c = text.charCodeAt(end - 1);
+        if (c >= 0xd800 && c <= 0xdbff) end--;
+        ok = this.output.write(text.slice(at, end)) && ok;
+        at = end;
+      }
+      const rest = at === 0 ? text : text.slice(at);
+      ok = this.output.write(rest, (err) => {
         if (err) fail(err);
         else for (const l of batch) l.done?.resolve();
         this.wakeIfRoom();
-      });
+      }) && ok;
     } catch (err) {
       fail(err);
       return true;

@@ -1,6 +1,7 @@
 import type { ThreadGoal } from '../core/goal.js';
 import type { TurnItem } from '../core/items.js';
 import type { HistoryItem, TokenUsage } from '../model/types.js';
+import { LazyResponseItemLine } from './rollout-reader.js';
 import type { RevertedFile, RolloutLine, TurnFileChange, TurnRecord } from './types.js';
 
 /** A turn rebuilt from a rollout: its record plus its completed items, in order. */
@@ -8,8 +9,11 @@ export type StoredTurn = TurnRecord & { items: TurnItem[] };
 
 /** Everything a Session needs to resume a thread from its rollout. */
 export interface ReconstructedThread {
-  /** The model history (Responses API items), after compactions and reverts. */
-  history: HistoryItem[];
+  /**
+   * The model history (Responses API items), after compactions and reverts. Items read lazily
+   * (see `readRollout`) are decoded on first access of this property, not before.
+   */
+  readonly history: HistoryItem[];
   /** Client-visible turns in the order they started. */
   turns: StoredTurn[];
   tokenUsage: { total: TokenUsage; last: TokenUsage; modelContextWindow: number | null } | null;
@@ -44,7 +48,8 @@ export function reconstructThread(lines: readonly RolloutLine[]): ReconstructedT
   const turnFiles = new Map<string, TurnFileChange[]>();
   const kept = (turnId: string | null) => turnId === null || !dropped.has(turnId);
 
-  let history: HistoryItem[] = [];
+  // Lazy lines stay undecoded until `history` is read.
+  let history: (HistoryItem | LazyResponseItemLine)[] = [];
   const turns = new Map<string, TurnBuilder>();
   let tokenUsage: ReconstructedThread['tokenUsage'] = null;
   const settings: Record<string, unknown> = {};
@@ -71,7 +76,7 @@ export function reconstructThread(lines: readonly RolloutLine[]): ReconstructedT
         break;
       case 'response_item':
         if (kept(line.turnId)) {
-          history.push(line.item);
+          history.push(line instanceof LazyResponseItemLine ? line : line.item);
           if (line.turnId !== null) turnFor(line.turnId, line.ts);
         }
         break;
@@ -107,7 +112,26 @@ export function reconstructThread(lines: readonly RolloutLine[]): ReconstructedT
 
   const built = [...turns.values()].map(finishTurn);
   const cut = new Set(built.flatMap((t) => t.items.filter((i) => i.type === 'fileChange' && i.status === 'failed').map((i) => i.id)));
-  return { history: answerUnansweredCalls(history, cut), turns: built, tokenUsage, settings, goal, turnFiles, undoableRevert: undoable };
+  let decoded: HistoryItem[] | null = null;
+  const sources = history;
+  return {
+    get history(): HistoryItem[] {
+      // One read of the rollout for all lazy lines; one found corrupt now is skipped, as an
+      // unparseable line is when read.
+      if (!decoded) LazyResponseItemLine.decodeAll(sources.filter((h): h is LazyResponseItemLine => h instanceof LazyResponseItemLine));
+      decoded ??= answerUnansweredCalls(
+        sources.flatMap((h) => (h instanceof LazyResponseItemLine ? (h.tryItem() ?? []) : [h])),
+        cut,
+      );
+      return decoded;
+    },
+    turns: built,
+    tokenUsage,
+    settings,
+    goal,
+    turnFiles,
+    undoableRevert: undoable,
+  };
 }
 
 /** The model-facing output of a patch the daemon stopped in the middle of. */
@@ -167,7 +191,7 @@ interface TurnBuilder {
  * and the last revert while it can still be undone: a `revert_undone` brings its turns back, and
  * the next `turn_started` makes it final.
  */
-function droppedTurns(lines: readonly RolloutLine[]): { dropped: Set<string>; undoable: UndoableRevert | null } {
+export function droppedTurns(lines: readonly RolloutLine[]): { dropped: Set<string>; undoable: UndoableRevert | null } {
   const alive: string[] = [];
   const dropped = new Set<string>();
   let last: (UndoableRevert & { at: number }) | null = null;

@@ -2,6 +2,7 @@ import { existsSync, renameSync, rmSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Logger } from '../util/logger.js';
 import { StorageError, ThreadNotFoundError } from './errors.js';
+import { HistoryIndexes, type TurnOutline } from './history-index.js';
 import { listThreads } from './list-threads.js';
 import { mkdirPrivate, securePrivateHome } from './private-files.js';
 import { scanRollouts } from './rebuild-index.js';
@@ -9,6 +10,7 @@ import { ARCHIVED_DIR, archivedPath, livePath, rolloutFileName, SESSIONS_DIR } f
 import { readRollout } from './rollout-reader.js';
 import { RolloutRecorder } from './rollout-recorder.js';
 import { ThreadIndex } from './thread-index.js';
+import type { TurnItem } from '../core/items.js';
 import type { ListThreadsQuery, ListThreadsResult, RolloutLine, ThreadMeta } from './types.js';
 
 /** The index file name under the home. */
@@ -36,6 +38,7 @@ export type ThreadMetaPatch = Partial<Pick<ThreadMeta, 'name' | 'preview' | 'upd
  */
 export class ThreadStore {
   private readonly recorders = new Map<string, Set<RolloutRecorder>>();
+  private readonly historyIndexes: HistoryIndexes;
   private closed = false;
 
   private constructor(
@@ -43,7 +46,9 @@ export class ThreadStore {
     private readonly logger: Logger,
     private readonly index: ThreadIndex,
     private readonly threads: Map<string, ThreadMeta>,
-  ) {}
+  ) {
+    this.historyIndexes = new HistoryIndexes(home);
+  }
 
   /**
    * Loads the index into memory. With no index but rollouts on disk (first run after an upgrade,
@@ -140,6 +145,29 @@ export class ThreadStore {
     }
   }
 
+  /**
+   * The thread's kept turns with their item counts, from the rollout's index (extended over the
+   * lines appended since it was last used, rebuilt if missing or not matching the rollout).
+   */
+  turnOutline(id: string): TurnOutline[] {
+    return this.withRollout(id, (path) => this.historyIndexes.outline(id, path));
+  }
+
+  /** The items of some turns of the outline, read from their part of the rollout only. */
+  readTurnItems(id: string, turnIds: readonly string[]): Map<string, TurnItem[]> {
+    return this.withRollout(id, (path) => this.historyIndexes.readItems(id, path, turnIds));
+  }
+
+  private withRollout<T>(id: string, fn: (path: string) => T): T {
+    const meta = this.locate(id);
+    try {
+      return fn(meta.path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ThreadNotFoundError(id);
+      throw err;
+    }
+  }
+
   /** The thread's meta, or undefined if there is no such thread. */
   get(id: string): ThreadMeta | undefined {
     return this.threads.get(id);
@@ -191,6 +219,7 @@ export class ThreadStore {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw StorageError.wrap('cannot delete the rollout file', err);
     }
+    this.historyIndexes.remove(id);
     // File first, then tombstone: a crash in between leaves an index entry whose read fails with
     // ThreadNotFoundError, never a deleted thread that comes back from a rebuild.
     this.threads.delete(id);

@@ -92,6 +92,8 @@ export interface TurnFileChange {
   path: string;
   before: FileImage | null;
   afterSha256: string | null;
+  /** The image before the turn was not kept (`before` is then null): why a restore is impossible. */
+  notKept?: string;
 }
 
 /** One path a revert restored: its image just before the revert and the sha256 the revert left. */

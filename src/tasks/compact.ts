@@ -36,16 +36,59 @@ function isBridge(text: string): boolean {
   return text.startsWith(SUMMARY_BRIDGE_PREFIX);
 }
 
-/** The texts of the user's real messages in `history`, oldest first (no bridges, no context blocks). */
-export function userMessageTexts(history: readonly HistoryItem[]): string[] {
-  const out: string[] = [];
+/**
+ * Tokens an image is counted as, when budgeting the user messages a compaction keeps and when
+ * estimating the compacted request (its bytes, often a base64 data URL, say nothing of that).
+ */
+export const IMAGE_TOKENS = 1_000;
+/** Stands for an image a compaction could not keep within the budget. */
+export const IMAGE_OMITTED = '[an image the user attached here was left out when the conversation was compacted]';
+
+/** A user message as a compaction keeps it: its text (parts joined) and its images, in order. */
+export type KeptUserMessage = string | readonly ContentPart[];
+
+/**
+ * The user's real messages in `history`, oldest first (no bridges, no context blocks): a
+ * text-only message as its text, one with images as its parts (text and images).
+ */
+export function userMessages(history: readonly HistoryItem[]): KeptUserMessage[] {
+  const out: KeptUserMessage[] = [];
   for (const item of history) {
     if (item.type !== 'message' || item.role !== 'user') continue;
     const text = textOf(item.content);
-    if (!text.trim() || isBridge(text) || text.startsWith('<environment_context>') || text.startsWith(TOOL_IMAGES_PREFIX)) continue;
-    out.push(text);
+    const images = item.content.some((c) => c.type === 'input_image');
+    if ((!text.trim() && !images) || isBridge(text) || text.startsWith('<environment_context>') || text.startsWith(TOOL_IMAGES_PREFIX)) continue;
+    out.push(images ? item.content.filter((c) => c.type === 'input_image' || c.type === 'input_text') : text);
   }
   return out;
+}
+
+/** Tokens of a kept message: its text, and {@link IMAGE_TOKENS} per image. */
+function messageTokens(m: KeptUserMessage): number {
+  if (typeof m === 'string') return approxTokens(m);
+  return m.reduce((n, c) => n + (c.type === 'input_image' ? IMAGE_TOKENS : approxTokens(c.text)), 0);
+}
+
+/**
+ * The parts of a message with images cut to `tokens`: text parts and images kept in order while
+ * they fit, the text that crosses the budget shortened, every image that does not fit replaced
+ * by {@link IMAGE_OMITTED}.
+ */
+function cutParts(parts: readonly ContentPart[], tokens: number): ContentPart[] {
+  let remaining = tokens;
+  return parts.map((c): ContentPart => {
+    if (c.type === 'input_image') {
+      if (IMAGE_TOKENS <= remaining) {
+        remaining -= IMAGE_TOKENS;
+        return c;
+      }
+      return { type: 'input_text', text: IMAGE_OMITTED };
+    }
+    const t = approxTokens(c.text);
+    const text = t <= remaining ? c.text : shorten(c.text, remaining);
+    remaining = Math.max(0, remaining - t);
+    return { type: 'input_text', text };
+  });
 }
 
 /** Shortens `text` to about `tokens` tokens, keeping its head and tail and saying what was cut. */
@@ -63,24 +106,21 @@ function shorten(text: string, tokens: number): string {
  * spent (the one that crosses it shortened), back in their original order, then the bridge with
  * the summary. The initial context is not stored in history: every request rebuilds it.
  */
-export function buildCompactedHistory(userMessages: readonly string[], summary: string, budgetTokens = COMPACT_USER_MESSAGES_MAX_TOKENS): HistoryItem[] {
-  const kept: string[] = [];
+export function buildCompactedHistory(userMessages: readonly KeptUserMessage[], summary: string, budgetTokens = COMPACT_USER_MESSAGES_MAX_TOKENS): HistoryItem[] {
+  const kept: ContentPart[][] = [];
   let remaining = budgetTokens;
   for (let i = userMessages.length - 1; i >= 0 && remaining > 0; i--) {
-    const text = userMessages[i] ?? '';
-    const tokens = approxTokens(text);
-    if (tokens <= remaining) {
-      kept.push(text);
-      remaining -= tokens;
-    } else {
-      kept.push(shorten(text, remaining));
-      remaining = 0;
-    }
+    const m = userMessages[i] ?? '';
+    const tokens = messageTokens(m);
+    const fits = tokens <= remaining;
+    if (typeof m === 'string') kept.push([{ type: 'input_text', text: fits ? m : shorten(m, remaining) }]);
+    else kept.push(fits ? [...m] : cutParts(m, remaining));
+    remaining = fits ? remaining - tokens : 0;
   }
   kept.reverse();
-  const user = (text: string): HistoryItem => ({ type: 'message', role: 'user', content: [{ type: 'input_text', text }] });
+  const user = (content: ContentPart[]): HistoryItem => ({ type: 'message', role: 'user', content });
   const body = summary.trim() ? summary.trim() : '(the model gave no summary)';
-  return [...kept.map(user), user(`${SUMMARY_BRIDGE_PREFIX}\n\n${body}`)];
+  return [...kept.map(user), user([{ type: 'input_text', text: `${SUMMARY_BRIDGE_PREFIX}\n\n${body}` }])];
 }
 
 /** The context messages every request of this turn starts with. */
@@ -90,7 +130,16 @@ function initialContext(ctx: TurnContext): HistoryItem[] {
 
 /** Estimated tokens of a request made of `instructions` and `input`. */
 export function estimateRequestTokens(instructions: string, input: readonly HistoryItem[]): number {
-  return approxTokens(instructions) + approxTokens(JSON.stringify(input));
+  let images = 0;
+  // An image counts as IMAGE_TOKENS, not as the bytes of its (data) URL.
+  const json = JSON.stringify(input, (_k, v: unknown) => {
+    if (typeof v === 'object' && v !== null && (v as { type?: unknown }).type === 'input_image') {
+      images++;
+      return null;
+    }
+    return v;
+  });
+  return approxTokens(instructions) + approxTokens(json) + images * IMAGE_TOKENS;
 }
 
 /**
@@ -126,7 +175,7 @@ export async function compactHistory(ctx: TurnContext): Promise<void> {
     else if (ev.type === 'completed' && ev.usage) ctx.recordUsage(ev.usage);
   }
   if (ctx.signal.aborted) throw new ModelError('aborted', 'compaction interrupted');
-  const replacement = buildCompactedHistory(userMessageTexts(history), texts.join('\n'));
+  const replacement = buildCompactedHistory(userMessages(history), texts.join('\n'));
   const estimate = estimateRequestTokens(instructions, [...initialContext(ctx), ...replacement]);
   const limit = ctx.autoCompactTokenLimit;
   if (estimate >= limit) {

@@ -110,6 +110,8 @@ export interface TrackedFileChange {
   path: string;
   before: { content: Buffer; mode: number } | null;
   afterSha256: string | null;
+  /** Set when the image before the turn was not kept (`before` is then null): why it cannot be restored. */
+  notKept?: string;
 }
 
 /** Everything a tool handler may use. The core builds one per turn. */

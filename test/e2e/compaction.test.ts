@@ -96,6 +96,35 @@ describe('compaction', () => {
     expect(JSON.stringify(read.thread.turns[0].items)).toContain('ASSISTANT-REPLY-ONE');
   });
 
+  it('keeps the images of the user messages it keeps, also after a restart', async () => {
+    const c = await h.start(CONFIG);
+    const threadId = await persistedThread(c);
+    const url = 'https://example.com/diagram.png';
+    h.mock.enqueue({ output: [{ type: 'text', text: 'seen' }] });
+    const r = await c.request('turn/start', { threadId, input: [{ type: 'text', text: 'what is in this picture' }, { type: 'image', url }] });
+    expect((await turnCompleted(c, r.turn.id)).status).toBe('completed');
+    await compact(c, threadId, 'SUMMARY: a picture');
+    const userContents = (req: RecordedRequest) =>
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      (req.body.input as any[]).filter((i) => i.type === 'message' && i.role === 'user').map((i) => i.content);
+    const pictured = (req: RecordedRequest) => userContents(req).find((content) => JSON.stringify(content).includes('what is in this picture'));
+
+    await answeredTurn(c, threadId, 'and now?', 'ok');
+    expect(pictured(h.mock.requests.at(-1)!)).toEqual([
+      { type: 'input_text', text: 'what is in this picture' },
+      { type: 'input_image', image_url: url },
+    ]);
+    // The compacted history on disk keeps it too.
+    await c.kill('SIGKILL');
+    const c2 = await h.start(CONFIG);
+    await c2.request('thread/resume', { threadId });
+    await answeredTurn(c2, threadId, 'still there?', 'ok');
+    expect(pictured(h.mock.requests.at(-1)!)).toEqual([
+      { type: 'input_text', text: 'what is in this picture' },
+      { type: 'input_image', image_url: url },
+    ]);
+  });
+
   it('compacts mid-turn after the tools ran when a tool-calling response crosses the limit', async () => {
     const c = await h.start(CONFIG);
     const threadId = await persistedThread(c);

@@ -124,6 +124,22 @@ describe('thread/revert with restoreFiles', () => {
     chmodSync(join(h.workspace, 'run.sh'), 0o755);
   }
 
+  it('refuses to restore a file whose content before the turn was not kept, saying why, and reverts without restoreFiles', async () => {
+    gitRepo();
+    // Over the 16 MiB a before-image keeps.
+    writeFileSync(join(h.workspace, 'big.txt'), `first line\n${'x'.repeat(17 * 1024 * 1024)}\n`);
+    const t = await persistedThread();
+    const t1 = await patchTurn(t, 'one', patchText('*** Update File: big.txt', '@@', '-first line', '+first line changed'));
+    await expect(t.c.request('thread/revert', { threadId: t.threadId, beforeTurnId: t1, restoreFiles: true })).rejects.toMatchObject({
+      error: { message: expect.stringMatching(new RegExp(`big\\.txt \\(its content before turn ${t1} was not kept: .*16 MiB`)) },
+    });
+    expect(turnIds((await t.c.request('thread/turns/list', { threadId: t.threadId })).data)).toEqual([t1]);
+    await t.c.request('thread/revert', { threadId: t.threadId, beforeTurnId: t1 });
+    expect(turnIds((await t.c.request('thread/turns/list', { threadId: t.threadId })).data)).toEqual([]);
+    expect(read('big.txt').startsWith('first line changed\n')).toBe(true);
+    // A 17 MiB file through apply_patch and the diff tracker: seconds alone, much longer on a loaded machine.
+  }, 120_000);
+
   it('restores created, modified and deleted files, refuses conflicts, and is undoable (also after a restart)', async () => {
     gitRepo();
     const t = await persistedThread();
@@ -270,5 +286,50 @@ describe('paged history', () => {
     expect(items.data[0].item.type).toBe('agentMessage');
     // A cursor into the reverted turns is refused, not silently restarted.
     await expect(c.request('thread/turns/list', { threadId: t.threadId, cursor: p1.nextCursor })).rejects.toMatchObject({ error: { code: -32602 } });
+  });
+
+  it('pages items of a thread that is not loaded (read through the rollout index) exactly as of the loaded thread', async () => {
+    const c = await h.start();
+    const { t, ids } = await fiveTurns(c);
+    type Page = { data: { turnId: string; item: { id: string } }[]; nextCursor?: string | null; backwardsCursor?: string | null };
+    /** Every page, following nextCursor, in both directions and with a turn filter. */
+    const walk = async (): Promise<unknown[]> => {
+      const out: unknown[] = [];
+      for (const sortDirection of ['asc', 'desc'] as const) {
+        let cursor: string | null | undefined;
+        do {
+          const p: Page = await c.request('thread/items/list', { threadId: t.threadId, limit: 3, sortDirection, ...(cursor ? { cursor } : {}) });
+          out.push(p);
+          cursor = p.nextCursor;
+        } while (cursor);
+      }
+      out.push(await c.request('thread/items/list', { threadId: t.threadId, turnId: ids[2], limit: 1 }));
+      return out;
+    };
+    const unload = async () => {
+      expect((await c.request('thread/unsubscribe', { threadId: t.threadId })).status).toBe('unsubscribed');
+      expect((await c.request('thread/loaded/list', {})).data).not.toContain(t.threadId);
+    };
+    const loaded = await walk();
+    expect(loaded.length).toBeGreaterThan(4);
+    await unload();
+    const indexFile = join(h.home, 'history-index', `${t.threadId}.json`);
+    expect(existsSync(indexFile)).toBe(false);
+    expect(await walk()).toEqual(loaded);
+    expect(existsSync(indexFile)).toBe(true);
+    // A cursor of the loaded thread keeps working on the stored one, and a bad one is refused the same way.
+    const first = loaded[0] as Page;
+    const next = await c.request('thread/items/list', { threadId: t.threadId, limit: 3, sortDirection: 'asc', cursor: first.nextCursor });
+    expect(next).toEqual(loaded[1]);
+    await expect(c.request('thread/items/list', { threadId: t.threadId, turnId: 'no-such-turn' })).rejects.toMatchObject({ error: { code: -32602 } });
+
+    // After more turns and a revert (appended to the rollout since the index was built), still the same.
+    await c.request('thread/resume', { threadId: t.threadId });
+    await textTurn(t, 'q6', 'a6');
+    await c.request('thread/revert', { threadId: t.threadId, beforeTurnId: ids[3] });
+    const afterRevert = await walk();
+    await unload();
+    expect(await walk()).toEqual(afterRevert);
+    expect(JSON.stringify(afterRevert)).not.toContain(ids[3]);
   });
 });

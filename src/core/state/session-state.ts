@@ -16,21 +16,37 @@ const zeroUsage = (): TokenUsage => ({
  * remembered for the session, and settings. No I/O; the Session guards it with a lock.
  */
 export class SessionState {
-  private history: HistoryItem[];
+  private historyItems: HistoryItem[] | null;
+  /** Gives the history when it is first needed (a resumed thread decodes it then). */
+  private pendingHistory: (() => HistoryItem[]) | null;
   private usage: ThreadTokenUsage | null;
   private rateLimits: RateLimitSnapshot | null = null;
   private readonly approvedForSession = new Set<string>();
   private settingsValue: ThreadSettings;
   private goalValue: ThreadGoal | null;
 
-  constructor(settings: ThreadSettings, history: HistoryItem[] = [], usage: ThreadTokenUsage | null = null, goal: ThreadGoal | null = null) {
+  constructor(
+    settings: ThreadSettings,
+    history: HistoryItem[] | (() => HistoryItem[]) = [],
+    usage: ThreadTokenUsage | null = null,
+    goal: ThreadGoal | null = null,
+  ) {
     this.settingsValue = settings;
-    this.history = history.slice();
+    this.historyItems = typeof history === 'function' ? null : history.slice();
+    this.pendingHistory = typeof history === 'function' ? history : null;
     this.usage = usage;
     this.goalValue = goal;
   }
 
   // --- history
+
+  private get history(): HistoryItem[] {
+    if (this.historyItems === null) {
+      this.historyItems = (this.pendingHistory?.() ?? []).slice();
+      this.pendingHistory = null;
+    }
+    return this.historyItems;
+  }
 
   /** The items the model has seen, oldest first (a copy). */
   historySnapshot(): HistoryItem[] {
@@ -46,7 +62,8 @@ export class SessionState {
   }
 
   replaceHistory(items: HistoryItem[]): void {
-    this.history = items.slice();
+    this.historyItems = items.slice();
+    this.pendingHistory = null;
   }
 
   // --- token usage and rate limits

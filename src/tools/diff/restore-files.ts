@@ -15,6 +15,8 @@ export type PathState = FileBytes | null | 'other';
 
 /** The largest file a turn's before-image keeps; a bigger one cannot be restored. */
 export const MAX_SNAPSHOT_BYTES = 16 * 1024 * 1024;
+/** The most bytes of before-images one turn keeps in all; files past it cannot be restored. */
+export const MAX_TURN_SNAPSHOT_BYTES = 64 * 1024 * 1024;
 
 /** The sha256 of a regular file's content; null: absent; 'other:…' for anything else. */
 export function stateHash(s: PathState): string | null {

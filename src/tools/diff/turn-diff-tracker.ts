@@ -3,7 +3,7 @@ import path from 'node:path';
 import { readRegularFile } from '../../util/read-regular-file.js';
 import type { TrackedFileChange, TurnDiffTracker } from '../types.js';
 import { renderGitFileDiff, type FileSide } from './git-file-diff.js';
-import { readPathState, stateHash, type PathState } from './restore-files.js';
+import { MAX_TURN_SNAPSHOT_BYTES, readPathState, stateHash, type PathState } from './restore-files.js';
 
 /**
  * Tracks the files one turn changes and renders them as a single git-style diff.
@@ -61,19 +61,31 @@ export class TurnDiffTrackerImpl implements TurnDiffTracker {
 
   /**
    * Every touched path whose state changed: its exact image before the turn and the hash of what
-   * is there now. A path that was not a regular file before (or too big to keep) is left out:
-   * it cannot be restored.
+   * is there now. An image is not kept (the path comes with `notKept`, so a restore can say why
+   * it is impossible) when the path was not a regular file of at most 16 MiB before the turn, or
+   * when keeping it would take the turn's images past `maxTotalBytes` (paths in sorted order).
    */
-  async fileChanges(): Promise<TrackedFileChange[]> {
+  async fileChanges(maxTotalBytes = MAX_TURN_SNAPSHOT_BYTES): Promise<TrackedFileChange[]> {
     const out: TrackedFileChange[] = [];
     for (const [abs, image] of this.images) {
       const before = await image;
-      if (before === 'other') continue;
-      const after = stateHash(await readPathState(abs));
-      if (after === stateHash(before) && (before === null || after === 'other' || sameMode(before.mode, await readPathState(abs)))) continue;
-      out.push({ path: abs, before, afterSha256: after });
+      const now = await readPathState(abs);
+      const after = stateHash(now);
+      if (before !== 'other' && after === stateHash(before) && (before === null || after === 'other' || sameMode(before.mode, now))) continue;
+      out.push(
+        before === 'other'
+          ? { path: abs, before: null, afterSha256: after, notKept: 'it was not a regular file of at most 16 MiB before the turn' }
+          : { path: abs, before, afterSha256: after },
+      );
     }
-    return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    let total = 0;
+    return out.map((f) => {
+      if (!f.before) return f;
+      total += f.before.content.length;
+      if (total <= maxTotalBytes) return f;
+      return { path: f.path, before: null, afterSha256: f.afterSha256, notKept: `the turn's images before it passed ${maxTotalBytes / 1024 / 1024} MiB in all` };
+    });
   }
 
   /** The net change of every touched file, sorted by path, git-style; '' when nothing changed. */

@@ -29,6 +29,24 @@ function slowConsumer(highWaterMark: number) {
 }
 
 describe('NdjsonMessageWriter', () => {
+  it('writes a line of megabytes in pieces that keep every character whole, then resolves', async () => {
+    const writes: string[] = [];
+    const stream = new Writable({
+      decodeStrings: false,
+      write(chunk: string, _enc, cb) {
+        writes.push(chunk);
+        cb();
+      },
+    });
+    const writer = new NdjsonMessageWriter(stream);
+    // Surrogate pairs everywhere, so some piece boundary falls on one.
+    const text = `a${'😀é'.repeat(400_000)}`;
+    await writer.write({ jsonrpc: '2.0', method: 'big', params: { text } } as Message);
+    expect(writes.length).toBeGreaterThan(10);
+    for (const w of writes) expect(/^[\udc00-\udfff]|[\ud800-\udbff]$/.test(w)).toBe(false);
+    expect(JSON.parse(writes.join('')).params.text).toBe(text);
+  });
+
   it('delivers every message in order to a slow consumer, waiting for drain', async () => {
     const consumer = slowConsumer(64);
     const writer = new NdjsonMessageWriter(consumer.stream);

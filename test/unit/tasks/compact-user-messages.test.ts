@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { HistoryItem } from '../../../src/model/types.js';
-import { userMessageTexts } from '../../../src/tasks/compact.js';
+import { userMessages } from '../../../src/tasks/compact.js';
 import { TOOL_IMAGES_PREFIX } from '../../../src/tasks/run-tools.js';
 
-describe('userMessageTexts', () => {
+describe('userMessages', () => {
   it('keeps what the user said, not the message that carries tool images', () => {
     const history: HistoryItem[] = [
       { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'show me the chart' }] },
@@ -18,6 +18,6 @@ describe('userMessageTexts', () => {
         ],
       },
     ];
-    expect(userMessageTexts(history)).toEqual(['show me the chart']);
+    expect(userMessages(history)).toEqual(['show me the chart']);
   });
 });

@@ -103,22 +103,50 @@ export function historyHandlers(d: HandlerDeps): HandlerGroup<HistoryMethods> {
     },
 
     'thread/items/list': async (p) => {
-      const snap = await threads.read(p.threadId);
-      let turns = snap.turns;
-      if (p.turnId) {
-        turns = turns.filter((t) => t.info.id === p.turnId);
-        if (turns.length === 0) throw new SessionError('invalid_input', `turnId: thread ${p.threadId} has no turn ${p.turnId}`);
-      }
-      const entries = turns.flatMap((t) => t.items.map((item) => ({ turnId: t.info.id, item })));
       const desc = p.sortDirection === 'desc';
-      const ordered = desc ? entries.reverse() : entries;
       let cursor: Anchor | null = null;
       if (typeof p.cursor === 'string') cursor = decodeCursor(p.cursor);
       else if (p.cursor) {
         if (!p.turnId) throw new SessionError('invalid_input', 'cursor: an item anchor requires turnId');
         cursor = { t: p.turnId, i: p.cursor.itemId };
       }
-      const res = page(ordered, (e) => ({ t: e.turnId, i: e.item.id }), cursor, p.limit);
+      const noTurn = () => new SessionError('invalid_input', `turnId: thread ${p.threadId} has no turn ${p.turnId}`);
+      const keyOf = (e: { turnId: string; item: { id: string } }) => ({ t: e.turnId, i: e.item.id });
+      // A thread that is not loaded: read only the turns the page needs (via the rollout's index).
+      const stored = threads.storedItemsOutline(p.threadId);
+      if (stored) {
+        let outline = stored.turns;
+        if (p.turnId) {
+          outline = outline.filter((t) => t.id === p.turnId);
+          if (outline.length === 0) throw noTurn();
+        }
+        const ordered = desc ? outline.slice().reverse() : outline;
+        const from = cursor ? ordered.findIndex((t) => t.id === cursor.t) : 0;
+        if (from < 0) throw new SessionError('invalid_cursor', `cursor: its position (turn ${cursor!.t}${cursor!.i ? `, item ${cursor!.i}` : ''}) is no longer in the thread`);
+        // Enough turns for the cursor's own turn, the page and one more item (to know whether a next page exists).
+        let need = pageSize(p.limit) + 1 + (cursor ? ordered[from]!.items : 0);
+        const pick: string[] = [];
+        for (let k = from; k < ordered.length && need > 0; k++) {
+          pick.push(ordered[k]!.id);
+          need -= ordered[k]!.items;
+        }
+        const items = stored.read(pick);
+        const entries = pick.flatMap((turnId) => {
+          const list = (items.get(turnId) ?? []).map((item) => ({ turnId, item }));
+          return desc ? list.reverse() : list;
+        });
+        const res = page(entries, keyOf, cursor, p.limit);
+        return { data: res.data, nextCursor: res.nextCursor, backwardsCursor: res.backwardsCursor };
+      }
+      const snap = await threads.read(p.threadId);
+      let turns = snap.turns;
+      if (p.turnId) {
+        turns = turns.filter((t) => t.info.id === p.turnId);
+        if (turns.length === 0) throw noTurn();
+      }
+      const entries = turns.flatMap((t) => t.items.map((item) => ({ turnId: t.info.id, item })));
+      const ordered = desc ? entries.reverse() : entries;
+      const res = page(ordered, keyOf, cursor, p.limit);
       return { data: res.data, nextCursor: res.nextCursor, backwardsCursor: res.backwardsCursor };
     },
 
