@@ -63,6 +63,23 @@ describe('acp: tool calls and permissions', () => {
     expect(existsSync(join(h.workspace, f))).toBe(false);
   });
 
+  it('a command that parses as a read or a listing is asked for by its full command, never by the harmless title', async () => {
+    const p = await open({ config: UNTRUSTED });
+    const { sessionId } = await newSession(p);
+    const victim = `victim-${rand()}.txt`;
+    writeFileSync(join(h.workspace, victim), 'keep\n');
+    // Each shows as "List ." or "Read victim": the one writes, the other deletes.
+    const disguised = [`sed -n 1p ${victim} -i`, `find . -name ${victim} -delete`];
+    h.mock.enqueue(...disguised.flatMap((cmd, i) => [{ output: [execCall(cmd, `call-disguised-${i}`)] }, DONE_TURN]));
+    p.onPermission = () => ({ outcome: { outcome: 'selected', optionId: 'reject_once' } });
+    for (let i = 0; i < disguised.length; i++) await prompt(p, sessionId, 'look around');
+    disguised.forEach((cmd, i) => {
+      const asked = p.permissions.find((r) => r.toolCall.toolCallId === `call-disguised-${i}`);
+      expect(asked?.toolCall).toMatchObject({ title: cmd, kind: 'execute' });
+    });
+    expect(readFileSync(join(h.workspace, victim), 'utf8')).toBe('keep\n');
+  });
+
   it('an edit asks with its diff (absolute path, old and new text) and shows it as an edit', async () => {
     const p = await open({ config: UNTRUSTED });
     const { sessionId } = await newSession(p);

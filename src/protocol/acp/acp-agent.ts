@@ -618,6 +618,9 @@ export class AcpFace {
     const toolCall: acp.ToolCallUpdate = shown
       ? { ...shown, status: 'pending' }
       : { toolCallId: r.itemId, title: r.kind === 'command' ? r.command : 'Edit files', kind: r.kind === 'command' ? 'execute' : 'edit', status: 'pending' };
+    // The user approves what runs: a command is asked for by its full text, never by the title its
+    // parse gave it ("Read x" can be `sed -n 1p x -i`, "List ." can be `find . -delete`).
+    if (r.kind === 'command') Object.assign(toolCall, { title: r.command, kind: 'execute' });
     if (r.reason) toolCall.rawInput = { ...(isRecord(toolCall.rawInput) ? toolCall.rawInput : {}), reason: r.reason };
     const ac = new AbortController();
     s.permissions.set(e.requestId, ac);
