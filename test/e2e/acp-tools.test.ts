@@ -80,6 +80,25 @@ describe('acp: tool calls and permissions', () => {
     expect(readFileSync(join(h.workspace, victim), 'utf8')).toBe('keep\n');
   });
 
+  it('an edit that moves or deletes files is asked for by a title naming the move target and the deletion', async () => {
+    const p = await open({ config: UNTRUSTED });
+    const { sessionId } = await newSession(p);
+    const a = `mv-src-${rand()}.txt`;
+    const b = `del-${rand()}.txt`;
+    const target = `mv-dst-${rand()}.txt`;
+    writeFileSync(join(h.workspace, a), 'old\n');
+    writeFileSync(join(h.workspace, b), 'gone\n');
+    const patch = patchText(`*** Update File: ${a}`, `*** Move to: ${target}`, '@@', '-old', '+new', `*** Delete File: ${b}`);
+    h.mock.enqueue({ output: [patchCall(patch, 'call-mv')] }, DONE_TURN);
+    p.onPermission = () => ({ outcome: { outcome: 'selected', optionId: 'reject_once' } });
+    await prompt(p, sessionId, 'tidy up');
+    const asked = p.permissions.find((r) => r.toolCall.toolCallId === 'call-mv')!;
+    expect(asked.toolCall.title).toContain(join(h.workspace, target));
+    expect(asked.toolCall.title).toMatch(new RegExp(`[Dd]elete ${join(h.workspace, b)}`));
+    expect(asked.toolCall.locations?.map((l) => l.path)).toEqual(expect.arrayContaining([join(h.workspace, a), join(h.workspace, target), join(h.workspace, b)]));
+    expect(existsSync(join(h.workspace, b))).toBe(true);
+  });
+
   it('an edit asks with its diff (absolute path, old and new text) and shows it as an edit', async () => {
     const p = await open({ config: UNTRUSTED });
     const { sessionId } = await newSession(p);

@@ -101,11 +101,23 @@ export function fence(text: string): string {
 }
 
 function fileChangeToolCall(item: FileChangeItem): acp.ToolCall {
-  const paths = item.changes.map((c) => c.path);
+  const moveOf = (c: FileChangeItem['changes'][number]) => (c.kind.type === 'update' && c.kind.move_path && c.kind.move_path !== c.path ? c.kind.move_path : null);
+  const paths = [...new Set(item.changes.flatMap((c) => [c.path, ...(moveOf(c) ? [moveOf(c)!] : [])]))];
   const allDeletes = item.changes.length > 0 && item.changes.every((c) => c.kind.type === 'delete');
+  // The title names every file touched and how: a delete or a move is never shown as a mere edit.
+  const plain = item.changes.every((c) => c.kind.type !== 'delete' && !moveOf(c));
+  const title = allDeletes || plain
+    ? `${allDeletes ? 'Delete' : 'Edit'} ${paths.join(', ')}`
+    : item.changes
+        .map((c, i) => {
+          const verb = c.kind.type === 'delete' ? 'delete' : moveOf(c) ? 'move' : 'edit';
+          const text = `${verb} ${c.path}${moveOf(c) ? ` to ${moveOf(c)}` : ''}`;
+          return i === 0 ? text[0]!.toUpperCase() + text.slice(1) : text;
+        })
+        .join(', ');
   const call: acp.ToolCall = {
     toolCallId: item.id,
-    title: `${allDeletes ? 'Delete' : 'Edit'} ${paths.join(', ')}`,
+    title,
     kind: allDeletes ? 'delete' : 'edit',
     status: toolStatus(item.status),
     content: item.changes.map((c) => ({ type: 'diff' as const, ...diffTexts(c) })),
