@@ -232,6 +232,32 @@ describe('acp: the editor\'s files', () => {
     }
   });
 
+  it('a dangling symlink is never handed to the editor to write (the editor would follow it out)', async () => {
+    const outside = outsideDir();
+    try {
+      const link = `dangling-${rand()}`;
+      symlinkSync(join(outside, 'not-yet.txt'), join(h.workspace, link));
+      const writes: string[] = [];
+      const p = await open({
+        config: ['approval_policy="on-request"', 'sandbox_mode="workspace-write"'],
+        clientCapabilities: { fs: { readTextFile: false, writeTextFile: true } },
+        handlers: (app) =>
+          app.onRequest(acp.methods.client.fs.writeTextFile, ({ params }) => {
+            writes.push(params.path);
+            writeFileSync(params.path, params.content); // a naive editor follows the link
+            return {};
+          }),
+      });
+      const { sessionId } = await newSession(p);
+      p.onPermission = () => ({ outcome: { outcome: 'selected', optionId: 'allow_once' } });
+      h.mock.enqueue({ output: [patchCall(patchText(`*** Add File: ${link}`, '+x'), 'call-dangling')] }, DONE_TURN);
+      await prompt(p, sessionId, 'write through the dangling link');
+      expect(writes).toEqual([]);
+    } finally {
+      rmrf(outside);
+    }
+  });
+
   it('without the fs capability agentd reads and writes the files itself', async () => {
     const name = `disk-${rand()}.txt`;
     const abs = join(h.workspace, name);
