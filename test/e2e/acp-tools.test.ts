@@ -75,7 +75,7 @@ describe('acp: tool calls and permissions', () => {
     for (let i = 0; i < disguised.length; i++) await prompt(p, sessionId, 'look around');
     disguised.forEach((cmd, i) => {
       const asked = p.permissions.find((r) => r.toolCall.toolCallId === `call-disguised-${i}`);
-      expect(asked?.toolCall).toMatchObject({ title: cmd, kind: 'execute' });
+      expect(asked?.toolCall).toMatchObject({ title: `\`${cmd}\``, kind: 'execute' });
     });
     expect(readFileSync(join(h.workspace, victim), 'utf8')).toBe('keep\n');
   });

@@ -14,7 +14,7 @@ import { SessionError } from '../../core/session-error.js';
 import type { ThreadSettings } from '../../core/settings.js';
 import type { ThreadManager, ThreadRecord } from '../../core/thread-manager.js';
 import type { Logger } from '../../util/logger.js';
-import { fence, isToolItem, planEntries, promptInput, PromptContentError, startedToolCall, thoughtText, toolCallOf, userContent } from './items.js';
+import { codeSpan, fence, isToolItem, planEntries, promptInput, PromptContentError, startedToolCall, thoughtText, toolCallOf, userContent } from './items.js';
 import { configOptions, EFFORT_OPTION, findMode, MODE_OPTION, MODEL_OPTION, modeState, currentMode } from './modes.js';
 
 export interface AcpFaceDeps {
@@ -620,7 +620,7 @@ export class AcpFace {
       : { toolCallId: r.itemId, title: r.kind === 'command' ? r.command : 'Edit files', kind: r.kind === 'command' ? 'execute' : 'edit', status: 'pending' };
     // The user approves what runs: a command is asked for by its full text, never by the title its
     // parse gave it ("Read x" can be `sed -n 1p x -i`, "List ." can be `find . -delete`).
-    if (r.kind === 'command') Object.assign(toolCall, { title: r.command, kind: 'execute' });
+    if (r.kind === 'command') Object.assign(toolCall, { title: codeSpan(r.command), kind: 'execute' });
     if (r.reason) toolCall.rawInput = { ...(isRecord(toolCall.rawInput) ? toolCall.rawInput : {}), reason: r.reason };
     const ac = new AbortController();
     s.permissions.set(e.requestId, ac);

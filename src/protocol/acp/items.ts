@@ -64,7 +64,7 @@ export function startedToolCall(item: TurnItem): acp.ToolCall | null {
 function commandToolCall(item: CommandItem): acp.ToolCall {
   const only = item.commandActions.length === 1 ? item.commandActions[0] : undefined;
   let kind: acp.ToolKind = 'execute';
-  let title = item.command;
+  let title = codeSpan(item.command);
   let locations: acp.ToolCallLocation[] = [];
   if (only?.type === 'read') {
     kind = 'read';
@@ -72,7 +72,7 @@ function commandToolCall(item: CommandItem): acp.ToolCall {
     locations = [{ path: isAbsolute(only.path) ? only.path : join(item.cwd, only.path) }];
   } else if (only?.type === 'search') {
     kind = 'search';
-    title = only.query ? `Search ${only.query}${only.path ? ` in ${only.path}` : ''}` : item.command;
+    title = only.query ? `Search ${only.query}${only.path ? ` in ${only.path}` : ''}` : codeSpan(item.command);
   } else if (only?.type === 'listFiles') {
     kind = 'search';
     title = `List ${only.path ?? item.cwd}`;
@@ -91,6 +91,18 @@ function commandToolCall(item: CommandItem): acp.ToolCall {
     call.rawOutput = { output, exitCode: item.exitCode ?? null, durationMs: item.durationMs ?? null, status: item.status };
   }
   return call;
+}
+
+/**
+ * A command as an inline code span: editors render titles as Markdown, where a command's own
+ * markup (an HTML comment, a link, line breaks) could hide part of what runs. In a code span every
+ * character shows, line breaks as spaces.
+ */
+export function codeSpan(text: string): string {
+  let ticks = '`';
+  while (text.includes(ticks)) ticks += '`';
+  const pad = text.startsWith('`') || text.endsWith('`') || /^ .* $/s.test(text) ? ' ' : '';
+  return `${ticks}${pad}${text}${pad}${ticks}`;
 }
 
 /** Output as a fenced block that its own backticks cannot close. */
