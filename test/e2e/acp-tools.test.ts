@@ -63,6 +63,42 @@ describe('acp: tool calls and permissions', () => {
     expect(existsSync(join(h.workspace, f))).toBe(false);
   });
 
+  it('a command that parses as a read or a listing is asked for by its full command, never by the harmless title', async () => {
+    const p = await open({ config: UNTRUSTED });
+    const { sessionId } = await newSession(p);
+    const victim = `victim-${rand()}.txt`;
+    writeFileSync(join(h.workspace, victim), 'keep\n');
+    // Each shows as "List ." or "Read victim": the one writes, the other deletes.
+    const disguised = [`sed -n 1p ${victim} -i`, `find . -name ${victim} -delete`];
+    h.mock.enqueue(...disguised.flatMap((cmd, i) => [{ output: [execCall(cmd, `call-disguised-${i}`)] }, DONE_TURN]));
+    p.onPermission = () => ({ outcome: { outcome: 'selected', optionId: 'reject_once' } });
+    for (let i = 0; i < disguised.length; i++) await prompt(p, sessionId, 'look around');
+    disguised.forEach((cmd, i) => {
+      const asked = p.permissions.find((r) => r.toolCall.toolCallId === `call-disguised-${i}`);
+      expect(asked?.toolCall).toMatchObject({ title: `\`${cmd}\``, kind: 'execute' });
+    });
+    expect(readFileSync(join(h.workspace, victim), 'utf8')).toBe('keep\n');
+  });
+
+  it('an edit that moves or deletes files is asked for by a title naming the move target and the deletion', async () => {
+    const p = await open({ config: UNTRUSTED });
+    const { sessionId } = await newSession(p);
+    const a = `mv-src-${rand()}.txt`;
+    const b = `del-${rand()}.txt`;
+    const target = `mv-dst-${rand()}.txt`;
+    writeFileSync(join(h.workspace, a), 'old\n');
+    writeFileSync(join(h.workspace, b), 'gone\n');
+    const patch = patchText(`*** Update File: ${a}`, `*** Move to: ${target}`, '@@', '-old', '+new', `*** Delete File: ${b}`);
+    h.mock.enqueue({ output: [patchCall(patch, 'call-mv')] }, DONE_TURN);
+    p.onPermission = () => ({ outcome: { outcome: 'selected', optionId: 'reject_once' } });
+    await prompt(p, sessionId, 'tidy up');
+    const asked = p.permissions.find((r) => r.toolCall.toolCallId === 'call-mv')!;
+    expect(asked.toolCall.title).toContain(join(h.workspace, target));
+    expect(asked.toolCall.title).toMatch(new RegExp(`[Dd]elete ${join(h.workspace, b)}`));
+    expect(asked.toolCall.locations?.map((l) => l.path)).toEqual(expect.arrayContaining([join(h.workspace, a), join(h.workspace, target), join(h.workspace, b)]));
+    expect(existsSync(join(h.workspace, b))).toBe(true);
+  });
+
   it('an edit asks with its diff (absolute path, old and new text) and shows it as an edit', async () => {
     const p = await open({ config: UNTRUSTED });
     const { sessionId } = await newSession(p);
@@ -215,6 +251,32 @@ describe('acp: the editor\'s files', () => {
       await prompt(p, sessionId, 'write through the link');
       // Outside the workspace: the user was asked; the write (if any) was agentd's, not the editor's.
       expect(p.permissions.some((r) => r.toolCall.toolCallId === 'call-link')).toBe(true);
+      expect(writes).toEqual([]);
+    } finally {
+      rmrf(outside);
+    }
+  });
+
+  it('a dangling symlink is never handed to the editor to write (the editor would follow it out)', async () => {
+    const outside = outsideDir();
+    try {
+      const link = `dangling-${rand()}`;
+      symlinkSync(join(outside, 'not-yet.txt'), join(h.workspace, link));
+      const writes: string[] = [];
+      const p = await open({
+        config: ['approval_policy="on-request"', 'sandbox_mode="workspace-write"'],
+        clientCapabilities: { fs: { readTextFile: false, writeTextFile: true } },
+        handlers: (app) =>
+          app.onRequest(acp.methods.client.fs.writeTextFile, ({ params }) => {
+            writes.push(params.path);
+            writeFileSync(params.path, params.content); // a naive editor follows the link
+            return {};
+          }),
+      });
+      const { sessionId } = await newSession(p);
+      p.onPermission = () => ({ outcome: { outcome: 'selected', optionId: 'allow_once' } });
+      h.mock.enqueue({ output: [patchCall(patchText(`*** Add File: ${link}`, '+x'), 'call-dangling')] }, DONE_TURN);
+      await prompt(p, sessionId, 'write through the dangling link');
       expect(writes).toEqual([]);
     } finally {
       rmrf(outside);

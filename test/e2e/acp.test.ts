@@ -93,6 +93,23 @@ describe('acp: handshake and JSON-RPC hygiene', () => {
     p.writeRaw(JSON.stringify({ jsonrpc: '2.0', id: 'bad', method: 'session/new', params: { cwd: 42 } }));
     expect((await p.waitForLine((m) => m.id === 'bad')).error.code).toBe(-32602);
   });
+
+  it('a relative cwd or additional directory, or a cwd that is no directory, is -32602 naming the field; no session is made', async () => {
+    const p = await open();
+    const listed = async () => (await p.agent.request(acp.methods.agent.session.list, {})).sessions.length;
+    const before = await listed();
+    const cases: [Partial<acp.NewSessionRequest>, string][] = [
+      [{ cwd: 'relative/dir' }, 'cwd'],
+      [{ cwd: join(h.workspace, 'no-such-dir') }, 'cwd'],
+      [{ cwd: h.workspace, additionalDirectories: ['../elsewhere'] }, 'additionalDirectories'],
+    ];
+    for (const [params, field] of cases) {
+      const err = await newSession(p, params).catch((e: unknown) => e);
+      expect(err, JSON.stringify(params)).toMatchObject({ code: -32602, data: { [field]: expect.anything() } });
+    }
+    await expect(p.agent.request(acp.methods.agent.session.load, { sessionId: 'x', cwd: 'rel', mcpServers: [] })).rejects.toMatchObject({ code: -32602, data: { cwd: expect.anything() } });
+    expect(await listed()).toBe(before);
+  });
 });
 
 describe('acp: prompts', () => {

@@ -4,6 +4,8 @@
  * to `session/update` notifications and approvals to `session/request_permission`. No turn logic
  * lives here: a prompt is a core turn, and its stop reason is the turn's outcome.
  */
+import { statSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
 import * as acp from '@agentclientprotocol/sdk';
 import type { Config } from '../../config/types.js';
 import type { ApprovalDecision, SessionEvent, TurnInfo } from '../../core/events.js';
@@ -12,7 +14,7 @@ import { SessionError } from '../../core/session-error.js';
 import type { ThreadSettings } from '../../core/settings.js';
 import type { ThreadManager, ThreadRecord } from '../../core/thread-manager.js';
 import type { Logger } from '../../util/logger.js';
-import { fence, isToolItem, planEntries, promptInput, PromptContentError, startedToolCall, thoughtText, toolCallOf, userContent } from './items.js';
+import { codeSpan, fence, isToolItem, planEntries, promptInput, PromptContentError, startedToolCall, thoughtText, toolCallOf, userContent } from './items.js';
 import { configOptions, EFFORT_OPTION, findMode, MODE_OPTION, MODEL_OPTION, modeState, currentMode } from './modes.js';
 
 export interface AcpFaceDeps {
@@ -150,6 +152,8 @@ export class AcpFace {
   }
 
   private newSession(p: acp.NewSessionRequest): acp.NewSessionResponse {
+    checkPaths(p.cwd, p.additionalDirectories);
+    if (!isDirectory(p.cwd)) throw acp.RequestError.invalidParams({ cwd: p.cwd }, `cwd is not a directory: ${p.cwd}`);
     const dirs = p.additionalDirectories ?? [];
     const { threads } = this.deps;
     const base = threads.resolveSettings({ cwd: p.cwd });
@@ -165,6 +169,7 @@ export class AcpFace {
   }
 
   private async loadSession(p: acp.LoadSessionRequest | acp.ResumeSessionRequest, replay: boolean): Promise<acp.LoadSessionResponse> {
+    checkPaths(p.cwd, p.additionalDirectories);
     const { threads } = this.deps;
     const mcp = this.mcpLayer(p.mcpServers ?? []);
     const already = this.open.get(p.sessionId);
@@ -624,6 +629,9 @@ export class AcpFace {
           kind: r.kind === 'command' ? 'execute' : r.kind === 'mcpToolCall' ? 'other' : 'edit',
           status: 'pending',
         };
+    // The user approves what runs: a command is asked for by its full text, never by the title its
+    // parse gave it ("Read x" can be `sed -n 1p x -i`, "List ." can be `find . -delete`).
+    if (r.kind === 'command') Object.assign(toolCall, { title: codeSpan(r.command), kind: 'execute' });
     if (r.reason) toolCall.rawInput = { ...(isRecord(toolCall.rawInput) ? toolCall.rawInput : {}), reason: r.reason };
     const ac = new AbortController();
     s.permissions.set(e.requestId, ac);
@@ -694,6 +702,21 @@ async function interruptQuietly(session: Session, turnId: string): Promise<void>
     await session.interrupt(turnId);
   } catch {
     // It ended meanwhile.
+  }
+}
+
+/** The spec's rule for a session's paths: cwd and every additional directory are absolute. */
+function checkPaths(cwd: string, dirs: string[] | null | undefined): void {
+  if (!isAbsolute(cwd)) throw acp.RequestError.invalidParams({ cwd }, `cwd must be an absolute path: ${cwd}`);
+  const relative = (dirs ?? []).filter((d) => !isAbsolute(d));
+  if (relative.length > 0) throw acp.RequestError.invalidParams({ additionalDirectories: relative }, `additional directories must be absolute paths: ${relative.join(', ')}`);
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
   }
 }
 

@@ -103,7 +103,7 @@ function mcpToolCall(item: Extract<TurnItem, { type: 'mcpToolCall' }>): acp.Tool
 function commandToolCall(item: CommandItem): acp.ToolCall {
   const only = item.commandActions.length === 1 ? item.commandActions[0] : undefined;
   let kind: acp.ToolKind = 'execute';
-  let title = item.command;
+  let title = codeSpan(item.command);
   let locations: acp.ToolCallLocation[] = [];
   if (only?.type === 'read') {
     kind = 'read';
@@ -111,7 +111,7 @@ function commandToolCall(item: CommandItem): acp.ToolCall {
     locations = [{ path: isAbsolute(only.path) ? only.path : join(item.cwd, only.path) }];
   } else if (only?.type === 'search') {
     kind = 'search';
-    title = only.query ? `Search ${only.query}${only.path ? ` in ${only.path}` : ''}` : item.command;
+    title = only.query ? `Search ${only.query}${only.path ? ` in ${only.path}` : ''}` : codeSpan(item.command);
   } else if (only?.type === 'listFiles') {
     kind = 'search';
     title = `List ${only.path ?? item.cwd}`;
@@ -132,6 +132,18 @@ function commandToolCall(item: CommandItem): acp.ToolCall {
   return call;
 }
 
+/**
+ * A command as an inline code span: editors render titles as Markdown, where a command's own
+ * markup (an HTML comment, a link, line breaks) could hide part of what runs. In a code span every
+ * character shows, line breaks as spaces.
+ */
+export function codeSpan(text: string): string {
+  let ticks = '`';
+  while (text.includes(ticks)) ticks += '`';
+  const pad = text.startsWith('`') || text.endsWith('`') || /^ .* $/s.test(text) ? ' ' : '';
+  return `${ticks}${pad}${text}${pad}${ticks}`;
+}
+
 /** Output as a fenced block that its own backticks cannot close. */
 export function fence(text: string): string {
   let ticks = '```';
@@ -140,11 +152,23 @@ export function fence(text: string): string {
 }
 
 function fileChangeToolCall(item: FileChangeItem): acp.ToolCall {
-  const paths = item.changes.map((c) => c.path);
+  const moveOf = (c: FileChangeItem['changes'][number]) => (c.kind.type === 'update' && c.kind.move_path && c.kind.move_path !== c.path ? c.kind.move_path : null);
+  const paths = [...new Set(item.changes.flatMap((c) => [c.path, ...(moveOf(c) ? [moveOf(c)!] : [])]))];
   const allDeletes = item.changes.length > 0 && item.changes.every((c) => c.kind.type === 'delete');
+  // The title names every file touched and how: a delete or a move is never shown as a mere edit.
+  const plain = item.changes.every((c) => c.kind.type !== 'delete' && !moveOf(c));
+  const title = allDeletes || plain
+    ? `${allDeletes ? 'Delete' : 'Edit'} ${paths.join(', ')}`
+    : item.changes
+        .map((c, i) => {
+          const verb = c.kind.type === 'delete' ? 'delete' : moveOf(c) ? 'move' : 'edit';
+          const text = `${verb} ${c.path}${moveOf(c) ? ` to ${moveOf(c)}` : ''}`;
+          return i === 0 ? text[0]!.toUpperCase() + text.slice(1) : text;
+        })
+        .join(', ');
   const call: acp.ToolCall = {
     toolCallId: item.id,
-    title: `${allDeletes ? 'Delete' : 'Edit'} ${paths.join(', ')}`,
+    title,
     kind: allDeletes ? 'delete' : 'edit',
     status: toolStatus(item.status),
     content: item.changes.map((c) => ({ type: 'diff' as const, ...diffTexts(c) })),

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { realpath } from 'node:fs/promises';
+import { lstat, realpath } from 'node:fs/promises';
 import type { FileUpdateChange } from '../../core/items.js';
 import {
   TurnAbortedError,
@@ -188,8 +188,14 @@ async function writableThroughEditor(plan: PatchPlan): Promise<boolean> {
     const dir = path.dirname(f.path);
     const realDir = await realpath(dir).catch(() => null);
     if (realDir !== dir) return false;
-    const real = await realpath(f.path).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? f.path : null));
-    if (real !== f.path) return false;
+    // Nothing at the path at all (lstat: a dangling symlink is something, and an editor's write
+    // would follow it), or the path is its own real path.
+    const exists = await lstat(f.path).then(
+      () => true,
+      (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? false : null),
+    );
+    if (exists === null) return false;
+    if (exists && (await realpath(f.path).catch(() => null)) !== f.path) return false;
   }
   return true;
 }

@@ -24,6 +24,13 @@ describe('acp items', () => {
     expect(run).toMatchObject({ kind: 'execute', status: 'failed', rawOutput: { status: 'declined' } });
   });
 
+  it('a command title is a code span: its own Markdown (a comment, a link, backticks, line breaks) hides nothing', () => {
+    const title = (command: string) => toolCallOf({ type: 'commandExecution', id: 'c', command, cwd: '/w', status: 'inProgress', commandActions: [{ type: 'unknown', command }] })!.title;
+    expect(title('ls <!--\nrm -rf ~\n-->')).toBe('`ls <!--\nrm -rf ~\n-->`');
+    expect(title('echo `id` [x](http://e)')).toBe('``echo `id` [x](http://e)``');
+    expect(title('`id`')).toBe('`` `id` ``');
+  });
+
   it('output is fenced so that its own backticks cannot end the block', () => {
     expect(fence('a ``` b')).toBe('````\na ``` b\n````');
   });
