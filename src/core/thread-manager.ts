@@ -208,7 +208,13 @@ export class ThreadManager {
     if (!input && !storedLayer) return null;
     try {
       const fresh = input ? normalizeThreadLayer(input, cwd) : {};
-      const layer = storedLayer ? mergeTables(structuredClone(storedLayer), fresh) : fresh;
+      const stored = storedLayer ? structuredClone(storedLayer) : null;
+      // A client that names its MCP servers names all of them: its table replaces the stored one
+      // (an editor's session/load lists the servers it has now, not the ones it had).
+      if (stored && Object.hasOwn(fresh, 'mcp_servers')) delete stored['mcp_servers'];
+      const layer = stored ? mergeTables(stored, fresh) : fresh;
+      const servers = layer['mcp_servers'];
+      if (servers && typeof servers === 'object' && Object.keys(servers).length === 0) delete layer['mcp_servers'];
       const thread = threadConfigFromLayer(this.deps.config, layer);
       for (const w of thread.warnings) this.deps.logger.warn({ source: 'params.config' }, w.summary);
       return { ...thread, keys: layerKeys(fresh, thread.config) };

@@ -245,6 +245,31 @@ describe('acp: durable sessions', () => {
     });
   });
 
+  it('session/load replaces the stored MCP servers with the ones the editor lists now', async () => {
+    const p = await open();
+    const { sessionId } = await newSession(p, { mcpServers: [{ name: 'old', command: '/bin/echo', args: ['mcp'], env: [] }] });
+    const lastSettings = () => {
+      const rollout = findFile(h.home, (f) => f.includes(sessionId) && f.endsWith('.jsonl'));
+      return readFileSync(rollout!, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+        .filter((l) => l.type === 'settings')
+        .at(-1);
+    };
+    expect(Object.keys(lastSettings().settings.threadConfig.mcp_servers)).toEqual(['old']);
+    await p.agent.request(acp.methods.agent.session.close, { sessionId });
+    await p.agent.request(acp.methods.agent.session.load, {
+      sessionId,
+      cwd: h.workspace,
+      mcpServers: [{ name: 'new', command: '/bin/echo', args: ['mcp2'], env: [] }],
+    });
+    expect(Object.keys(lastSettings().settings.threadConfig.mcp_servers)).toEqual(['new']);
+    await p.agent.request(acp.methods.agent.session.close, { sessionId });
+    await p.agent.request(acp.methods.agent.session.load, { sessionId, cwd: h.workspace, mcpServers: [] });
+    expect(lastSettings().settings.threadConfig?.mcp_servers).toBeUndefined();
+  });
+
   it('list (cwd filter), resume without replay, close and delete', async () => {
     const p = await open();
     const a = await newSession(p);

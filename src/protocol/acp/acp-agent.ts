@@ -171,7 +171,8 @@ export class AcpFace {
   private async loadSession(p: acp.LoadSessionRequest | acp.ResumeSessionRequest, replay: boolean): Promise<acp.LoadSessionResponse> {
     checkPaths(p.cwd, p.additionalDirectories);
     const { threads } = this.deps;
-    const mcp = this.mcpLayer(p.mcpServers ?? []);
+    // The editor's servers now replace the ones the session had (none: the stored ones go).
+    const mcp = this.mcpLayer(p.mcpServers ?? []) ?? { mcp_servers: {} };
     const already = this.open.get(p.sessionId);
     const dirs = p.additionalDirectories ?? [];
     let s: OpenSession;
