@@ -170,6 +170,24 @@ describe('a stdio MCP server in one thread', () => {
     expect(await eventually(() => marks(dir, 'slow').includes('cancelled'))).toBe(true);
   });
 
+  it('a server flooding progress notifications does not flood the client; the call completes', async () => {
+    h.mock.enqueue({ output: [call('mcp__notes__spam', {}, 'spam-1')] }, DONE_TURN);
+    const r = await runTurn(h, t);
+    expect(r.turn.status).toBe('completed');
+    expect(toolOutputs(r.requests[1]!).get('spam-1')?.output).toBe('spammed');
+    const progress = notifs(r.msgs, 'item/mcpToolCall/progress').filter((m) => m.params.itemId === 'spam-1');
+    // 20,000 notifications of 4 KiB from the server: the client gets a few, each short.
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress.length).toBeLessThan(100);
+    for (const p of progress) expect(p.params.message.length).toBeLessThanOrEqual(1024);
+  });
+
+  it('sampling, elicitation and roots/list requests from a server are refused at once', async () => {
+    h.mock.enqueue({ output: [call('mcp__notes__ask_back', {}, 'ask-1')] }, DONE_TURN);
+    const r = await runTurn(h, t);
+    expect(toolOutputs(r.requests[1]!).get('ask-1')?.output).toBe('sampling: refused -32601\nelicitation: refused -32601\nroots: refused -32601');
+  });
+
   it('an image result reaches the model as an image, after the tool outputs', async () => {
     h.mock.enqueue({ output: [call('mcp__notes__picture', {}, 'pic-1'), call('mcp__notes__read_note', { key: 'z' }, 'pic-2')] }, DONE_TURN);
     const r = await runTurn(h, t);
