@@ -336,6 +336,28 @@ describe('policies and isolation', () => {
     await c.close();
     expect(await eventually(() => !alive(pid))).toBe(true);
   });
+
+  it('a helper process of a server that ignores SIGTERM dies with the daemon too', async () => {
+    const c = await h.start([]);
+    const own = markDir();
+    const cfg = stdioServer(own, 'stubborn');
+    await mcpThread(c, { stubborn: { ...cfg, env: { ...(cfg.env as object), MCP_STUBBORN_KID: '1' } } });
+    const pid = Number(marks(own, 'stubborn.pids').at(-1));
+    const kid = Number(marks(own, 'stubborn.kids').at(-1));
+    expect(alive(pid)).toBe(true);
+    expect(alive(kid)).toBe(true);
+    try {
+      // The server itself dies first (its helper lives on): the daemon then exits at once.
+      process.kill(pid, 'SIGKILL');
+      await c.waitForNotification('mcpServer/startupStatus/updated', (p) => p.name === 'stubborn' && p.status === 'failed');
+      await c.close();
+      expect(await eventually(() => !alive(pid))).toBe(true);
+      expect(await eventually(() => !alive(kid))).toBe(true);
+    } finally {
+      if (alive(kid)) process.kill(kid, 'SIGKILL');
+      rmrf(own);
+    }
+  });
 });
 
 describe('bad servers never stall a turn', () => {

@@ -21,6 +21,13 @@ const mark = (file, line) => {
   if (markDir) appendFileSync(join(markDir, file), `${line}\n`);
 };
 mark(`${name}.pids`, String(process.pid));
+// MCP_STUBBORN_KID=1: start a helper in the server's process group that ignores SIGTERM (its pid
+// goes to `<MCP_NAME>.kids`); the server itself dies on SIGTERM.
+if (process.env.MCP_STUBBORN_KID === '1') {
+  const { spawn } = await import('node:child_process');
+  const kid = spawn(process.execPath, ['-e', "process.on('SIGTERM', () => {}); setInterval(() => {}, 1 << 30)"], { stdio: 'ignore' });
+  mark(`${name}.kids`, String(kid.pid));
+}
 // MCP_LINGER=1: outlive the end of stdin (as some servers do), so only a kill ends it.
 if (process.env.MCP_LINGER === '1') setInterval(() => {}, 1 << 30);
 process.stderr.write(`mcp-test-server ${name} started (pid ${process.pid}, mode ${mode})\n`);
