@@ -188,6 +188,35 @@ describe('a stdio MCP server in one thread', () => {
     expect(toolOutputs(r.requests[1]!).get('ask-1')?.output).toBe('sampling: refused -32601\nelicitation: refused -32601\nroots: refused -32601');
   });
 
+  it('arguments that are not an object, or nested too deep to serialise, are refused; the thread goes on and is saved', async () => {
+    const own = markDir();
+    const t2 = await mcpThread(c, { deep: stdioServer(own, 'deep') }, { ephemeral: false });
+    const depth = 200_000;
+    const deep = `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+    h.mock.enqueue(
+      {
+        output: [
+          call('mcp__deep__read_note', '[1,2]' as unknown as Record<string, unknown>, 'bad-1'),
+          call('mcp__deep__read_note', '"key"' as unknown as Record<string, unknown>, 'bad-2'),
+          call('mcp__deep__read_note', deep as unknown as Record<string, unknown>, 'bad-3'),
+        ],
+      },
+      DONE_TURN,
+    );
+    const r = await runTurn(h, t2);
+    expect(r.turn.status).toBe('completed');
+    const outs = toolOutputs(r.requests[1]!);
+    expect(outs.get('bad-1')?.output).toMatch(/expected a JSON object/);
+    expect(outs.get('bad-2')?.output).toMatch(/expected a JSON object/);
+    expect(outs.get('bad-3')?.output).toMatch(/nested too deep/);
+    h.mock.enqueue({ output: [call('mcp__deep__read_note', { key: 'after' }, 'ok-1')] }, DONE_TURN);
+    const r2 = await runTurn(h, t2);
+    expect(toolOutputs(r2.requests[1]!).get('ok-1')?.output).toBe('note after: hello from deep');
+    const read = await c.request('thread/read', { threadId: t2.threadId, includeTurns: true });
+    expect(read.thread.turns.length).toBeGreaterThanOrEqual(2);
+    rmrf(own);
+  });
+
   it('an image result reaches the model as an image, after the tool outputs', async () => {
     h.mock.enqueue({ output: [call('mcp__notes__picture', {}, 'pic-1'), call('mcp__notes__read_note', { key: 'z' }, 'pic-2')] }, DONE_TURN);
     const r = await runTurn(h, t);

@@ -15,7 +15,25 @@ function parseArguments(input: string): Record<string, unknown> | string {
     return 'failed to parse function arguments: expected a JSON object';
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'failed to parse function arguments: expected a JSON object';
+  if (tooDeep(v, MAX_ARGUMENT_DEPTH)) return `function arguments nested too deep (more than ${MAX_ARGUMENT_DEPTH} levels): not run`;
   return v as Record<string, unknown>;
+}
+
+/** Deepest nesting of the model's arguments passed on: deeper ones cannot even be serialised (stack). */
+export const MAX_ARGUMENT_DEPTH = 64;
+
+/** Whether a parsed JSON value nests objects/arrays deeper than `max` (iterative: no stack). */
+function tooDeep(root: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[root, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return false;
 }
 
 /** Gap between two progress notifications of one call (a server may send thousands a second). */
