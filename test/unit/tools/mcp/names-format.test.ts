@@ -91,4 +91,23 @@ describe('MCP schemas and results', () => {
     expect(JSON.stringify(item).length).toBeLessThan(300_000);
     expect(item.content[1]).toMatchObject({ type: 'text' });
   });
+
+  it('the item stays small and serialisable whatever a hostile server returns', () => {
+    const deep = JSON.parse(`${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`) as unknown;
+    const cases: [unknown[], unknown, unknown][] = [
+      [[{ type: 'text', text: 'ok' }], undefined, deep],
+      [[{ type: 'text', text: 'ok', annotations: deep }], undefined, undefined],
+      [[{ type: 'resource', resource: { uri: 'x:y', text: 'r'.repeat(10_000_000) } }], undefined, undefined],
+      [[{ type: 'text', text: 'ok', annotations: { junk: 'j'.repeat(5_000_000) } }], undefined, undefined],
+      [Array.from({ length: 100_000 }, (_, i) => ({ type: 'text', text: `${i} ${'b'.repeat(1000)}` })), undefined, undefined],
+      [['s'.repeat(5_000_000), 42, null], undefined, undefined],
+      [[{ type: 'text', text: 'ok' }], undefined, { big: 'm'.repeat(5_000_000) }],
+    ];
+    for (const [content, structured, meta] of cases) {
+      const item = resultForItem(content, structured, meta);
+      expect(JSON.stringify(item).length).toBeLessThan(2_000_000);
+    }
+    // What is kept of an ordinary result is unchanged.
+    expect(resultForItem([{ type: 'text', text: 'ok' }], { a: 1 }, { m: 1 })).toEqual({ content: [{ type: 'text', text: 'ok' }], structuredContent: { a: 1 }, _meta: { m: 1 } });
+  });
 });
