@@ -1,5 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DaemonClient } from '../../src/client/daemon-client.js';
@@ -310,6 +312,34 @@ describe('a stdio MCP server in one thread', () => {
 });
 
 describe('policies and isolation', () => {
+  it('config/mcpServer/reload or an unload during a call ends the call; no server is left running', async () => {
+    const c = await h.start(['approval_policy="never"']);
+    const own = markDir();
+    const t = await mcpThread(c, { rl: stdioServer(own, 'rl') });
+    const pid1 = Number(marks(own, 'rl.pids').at(-1));
+    h.mock.enqueue({ output: [call('mcp__rl__slow', {}, 'rl-slow-1')] }, DONE_TURN);
+    let from = c.messages.length;
+    const turn1 = await startTurn(c, t.threadId, 'go');
+    await c.waitForNotification('item/mcpToolCall/progress', (p) => p.itemId === 'rl-slow-1', from);
+    await c.request('config/mcpServer/reload', null);
+    const done1 = await turnCompleted(c, turn1);
+    expect(done1.status).toBe('completed');
+    expect(itemEvent(c.messages.slice(from), 'completed', 'rl-slow-1')).toMatchObject({ status: 'failed' });
+    expect(await eventually(() => !alive(pid1))).toBe(true);
+    await c.waitForNotification('mcpServer/startupStatus/updated', (p) => p.threadId === t.threadId && p.name === 'rl' && p.status === 'ready', from);
+    const pid2 = Number(marks(own, 'rl.pids').at(-1));
+    expect(pid2).not.toBe(pid1);
+    h.mock.enqueue({ output: [call('mcp__rl__slow', {}, 'rl-slow-2')] }, DONE_TURN);
+    from = c.messages.length;
+    await startTurn(c, t.threadId, 'go');
+    await c.waitForNotification('item/mcpToolCall/progress', (p) => p.itemId === 'rl-slow-2', from);
+    await c.request('thread/unsubscribe', { threadId: t.threadId });
+    expect(await eventually(() => !alive(pid2))).toBe(true);
+    // The daemon still answers.
+    await c.request('thread/list', {});
+    rmrf(own);
+  });
+
   it('approval policy never: a tool that is not read-only is refused with a clear message; read-only ones run', async () => {
     const c = await h.start(['approval_policy="never"', 'sandbox_mode="workspace-write"']);
     const asked = answerMcp(c, 'accept');
@@ -422,6 +452,42 @@ describe('bad servers never stall a turn', () => {
     const pid = Number(marks(dir, 'endless.pids').at(-1));
     expect(await eventually(() => !alive(pid))).toBe(true);
   });
+
+  it('an HTTP server streaming an endless JSON body or SSE event fails at 64 MiB and its connection is closed', async () => {
+    for (const kind of ['json', 'sse']) {
+      let sent = 0;
+      let closed = false;
+      const chunk = Buffer.alloc(1024 * 1024, 0x78);
+      const srv = createServer((req, res) => {
+        req.resume();
+        res.writeHead(200, { 'content-type': kind === 'json' ? 'application/json' : 'text/event-stream' });
+        res.write(kind === 'json' ? '{"jsonrpc":"2.0","id":0,"result":"' : 'event: message\ndata: ');
+        const pump = (): void => {
+          while (!closed && sent < 1024 * 1024 * 1024) {
+            sent += chunk.length;
+            if (!res.write(chunk)) return void res.once('drain', pump);
+          }
+        };
+        res.on('close', () => (closed = true));
+        pump();
+      });
+      await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+      try {
+        const port = (srv.address() as AddressInfo).port;
+        // An SSE stream that fails leaves its request unanswered (the SDK only reports it): that one fails at startup_timeout_sec.
+        const t = await mcpThread(c, { [`endless_${kind}`]: { url: `http://127.0.0.1:${port}/mcp`, startup_timeout_sec: kind === 'json' ? 120 : 8 } });
+        expect(statusUpdates(c, t.threadId, `endless_${kind}`).at(-1)).toMatchObject({
+          status: 'failed',
+          error: kind === 'json' ? expect.stringMatching(/longer than 67108864 bytes/) : expect.any(String),
+        });
+        expect(await eventually(() => closed)).toBe(true);
+        expect(sent).toBeLessThan(512 * 1024 * 1024);
+      } finally {
+        srv.closeAllConnections();
+        srv.close();
+      }
+    }
+  }, 120_000);
 
   it('garbage on stdout is skipped', async () => {
     const t = await mcpThread(c, { noisy: stdioServer(dir, 'noisy', {}, 'garbage') });
