@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -329,7 +329,8 @@ describe('policies and isolation', () => {
     await c.waitForNotification('mcpServer/startupStatus/updated', (p) => p.threadId === t.threadId && p.name === 'rl' && p.status === 'ready', from);
     const pid2 = Number(marks(own, 'rl.pids').at(-1));
     expect(pid2).not.toBe(pid1);
-    h.mock.enqueue({ output: [call('mcp__rl__slow', {}, 'rl-slow-2')] }, DONE_TURN);
+    // No second response: the turn ends with the unload (a queued one would answer the next test).
+    h.mock.enqueue({ output: [call('mcp__rl__slow', {}, 'rl-slow-2')] });
     from = c.messages.length;
     await startTurn(c, t.threadId, 'go');
     await c.waitForNotification('item/mcpToolCall/progress', (p) => p.itemId === 'rl-slow-2', from);
@@ -394,6 +395,24 @@ describe('policies and isolation', () => {
     expect(alive(pid)).toBe(true);
     await c.close();
     expect(await eventually(() => !alive(pid))).toBe(true);
+  });
+
+  it("a stdio server gets none of the daemon's stdio (the protocol) and no controlling terminal", async () => {
+    const c = await h.start([]);
+    const own = markDir();
+    const script = 'ls -l /proc/$$/fd > "$MCP_MARK_DIR/fds"; ps -o tty= -p $$ > "$MCP_MARK_DIR/tty"; exec "$0" "$@"';
+    const cfg = stdioServer(own, 'fds');
+    await mcpThread(c, { fds: { ...cfg, command: '/bin/sh', args: ['-c', script, process.execPath, ...(cfg.args as string[])] } });
+    const daemonStdio = [0, 1, 2].map((fd) => readlinkSync(`/proc/${c.child.pid}/fd/${fd}`));
+    const targets = marks(own, 'fds')
+      .filter((l) => l.includes(' -> '))
+      .map((l) => l.split(' -> ')[1]!.trim());
+    // 0, 1 (moved to 10 by the shell's redirect) and 2 are the server's own pipes.
+    expect(targets.length).toBeGreaterThanOrEqual(3);
+    for (const t of daemonStdio) expect(targets).not.toContain(t);
+    expect(marks(own, 'tty').map((l) => l.trim())).toEqual(['?']);
+    await c.close();
+    rmrf(own);
   });
 
   it('a helper process of a server that ignores SIGTERM dies with the daemon too', async () => {
