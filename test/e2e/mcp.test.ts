@@ -1,5 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DaemonClient } from '../../src/client/daemon-client.js';
@@ -170,6 +172,53 @@ describe('a stdio MCP server in one thread', () => {
     expect(await eventually(() => marks(dir, 'slow').includes('cancelled'))).toBe(true);
   });
 
+  it('a server flooding progress notifications does not flood the client; the call completes', async () => {
+    h.mock.enqueue({ output: [call('mcp__notes__spam', {}, 'spam-1')] }, DONE_TURN);
+    const r = await runTurn(h, t);
+    expect(r.turn.status).toBe('completed');
+    expect(toolOutputs(r.requests[1]!).get('spam-1')?.output).toBe('spammed');
+    const progress = notifs(r.msgs, 'item/mcpToolCall/progress').filter((m) => m.params.itemId === 'spam-1');
+    // 20,000 notifications of 4 KiB from the server: the client gets a few, each short.
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress.length).toBeLessThan(100);
+    for (const p of progress) expect(p.params.message.length).toBeLessThanOrEqual(1024);
+  });
+
+  it('sampling, elicitation and roots/list requests from a server are refused at once', async () => {
+    h.mock.enqueue({ output: [call('mcp__notes__ask_back', {}, 'ask-1')] }, DONE_TURN);
+    const r = await runTurn(h, t);
+    expect(toolOutputs(r.requests[1]!).get('ask-1')?.output).toBe('sampling: refused -32601\nelicitation: refused -32601\nroots: refused -32601');
+  });
+
+  it('arguments that are not an object, or nested too deep to serialise, are refused; the thread goes on and is saved', async () => {
+    const own = markDir();
+    const t2 = await mcpThread(c, { deep: stdioServer(own, 'deep') }, { ephemeral: false });
+    const depth = 200_000;
+    const deep = `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+    h.mock.enqueue(
+      {
+        output: [
+          call('mcp__deep__read_note', '[1,2]' as unknown as Record<string, unknown>, 'bad-1'),
+          call('mcp__deep__read_note', '"key"' as unknown as Record<string, unknown>, 'bad-2'),
+          call('mcp__deep__read_note', deep as unknown as Record<string, unknown>, 'bad-3'),
+        ],
+      },
+      DONE_TURN,
+    );
+    const r = await runTurn(h, t2);
+    expect(r.turn.status).toBe('completed');
+    const outs = toolOutputs(r.requests[1]!);
+    expect(outs.get('bad-1')?.output).toMatch(/expected a JSON object/);
+    expect(outs.get('bad-2')?.output).toMatch(/expected a JSON object/);
+    expect(outs.get('bad-3')?.output).toMatch(/nested too deep/);
+    h.mock.enqueue({ output: [call('mcp__deep__read_note', { key: 'after' }, 'ok-1')] }, DONE_TURN);
+    const r2 = await runTurn(h, t2);
+    expect(toolOutputs(r2.requests[1]!).get('ok-1')?.output).toBe('note after: hello from deep');
+    const read = await c.request('thread/read', { threadId: t2.threadId, includeTurns: true });
+    expect(read.thread.turns.length).toBeGreaterThanOrEqual(2);
+    rmrf(own);
+  });
+
   it('an image result reaches the model as an image, after the tool outputs', async () => {
     h.mock.enqueue({ output: [call('mcp__notes__picture', {}, 'pic-1'), call('mcp__notes__read_note', { key: 'z' }, 'pic-2')] }, DONE_TURN);
     const r = await runTurn(h, t);
@@ -263,6 +312,35 @@ describe('a stdio MCP server in one thread', () => {
 });
 
 describe('policies and isolation', () => {
+  it('config/mcpServer/reload or an unload during a call ends the call; no server is left running', async () => {
+    const c = await h.start(['approval_policy="never"']);
+    const own = markDir();
+    const t = await mcpThread(c, { rl: stdioServer(own, 'rl') });
+    const pid1 = Number(marks(own, 'rl.pids').at(-1));
+    h.mock.enqueue({ output: [call('mcp__rl__slow', {}, 'rl-slow-1')] }, DONE_TURN);
+    let from = c.messages.length;
+    const turn1 = await startTurn(c, t.threadId, 'go');
+    await c.waitForNotification('item/mcpToolCall/progress', (p) => p.itemId === 'rl-slow-1', from);
+    await c.request('config/mcpServer/reload', null);
+    const done1 = await turnCompleted(c, turn1);
+    expect(done1.status).toBe('completed');
+    expect(itemEvent(c.messages.slice(from), 'completed', 'rl-slow-1')).toMatchObject({ status: 'failed' });
+    expect(await eventually(() => !alive(pid1))).toBe(true);
+    await c.waitForNotification('mcpServer/startupStatus/updated', (p) => p.threadId === t.threadId && p.name === 'rl' && p.status === 'ready', from);
+    const pid2 = Number(marks(own, 'rl.pids').at(-1));
+    expect(pid2).not.toBe(pid1);
+    // No second response: the turn ends with the unload (a queued one would answer the next test).
+    h.mock.enqueue({ output: [call('mcp__rl__slow', {}, 'rl-slow-2')] });
+    from = c.messages.length;
+    await startTurn(c, t.threadId, 'go');
+    await c.waitForNotification('item/mcpToolCall/progress', (p) => p.itemId === 'rl-slow-2', from);
+    await c.request('thread/unsubscribe', { threadId: t.threadId });
+    expect(await eventually(() => !alive(pid2))).toBe(true);
+    // The daemon still answers.
+    await c.request('thread/list', {});
+    rmrf(own);
+  });
+
   it('approval policy never: a tool that is not read-only is refused with a clear message; read-only ones run', async () => {
     const c = await h.start(['approval_policy="never"', 'sandbox_mode="workspace-write"']);
     const asked = answerMcp(c, 'accept');
@@ -318,6 +396,46 @@ describe('policies and isolation', () => {
     await c.close();
     expect(await eventually(() => !alive(pid))).toBe(true);
   });
+
+  it("a stdio server gets none of the daemon's stdio (the protocol) and no controlling terminal", async () => {
+    const c = await h.start([]);
+    const own = markDir();
+    const script = 'ls -l /proc/$$/fd > "$MCP_MARK_DIR/fds"; ps -o tty= -p $$ > "$MCP_MARK_DIR/tty"; exec "$0" "$@"';
+    const cfg = stdioServer(own, 'fds');
+    await mcpThread(c, { fds: { ...cfg, command: '/bin/sh', args: ['-c', script, process.execPath, ...(cfg.args as string[])] } });
+    const daemonStdio = [0, 1, 2].map((fd) => readlinkSync(`/proc/${c.child.pid}/fd/${fd}`));
+    const targets = marks(own, 'fds')
+      .filter((l) => l.includes(' -> '))
+      .map((l) => l.split(' -> ')[1]!.trim());
+    // 0, 1 (moved to 10 by the shell's redirect) and 2 are the server's own pipes.
+    expect(targets.length).toBeGreaterThanOrEqual(3);
+    for (const t of daemonStdio) expect(targets).not.toContain(t);
+    expect(marks(own, 'tty').map((l) => l.trim())).toEqual(['?']);
+    await c.close();
+    rmrf(own);
+  });
+
+  it('a helper process of a server that ignores SIGTERM dies with the daemon too', async () => {
+    const c = await h.start([]);
+    const own = markDir();
+    const cfg = stdioServer(own, 'stubborn');
+    await mcpThread(c, { stubborn: { ...cfg, env: { ...(cfg.env as object), MCP_STUBBORN_KID: '1' } } });
+    const pid = Number(marks(own, 'stubborn.pids').at(-1));
+    const kid = Number(marks(own, 'stubborn.kids').at(-1));
+    expect(alive(pid)).toBe(true);
+    expect(alive(kid)).toBe(true);
+    try {
+      // The server itself dies first (its helper lives on): the daemon then exits at once.
+      process.kill(pid, 'SIGKILL');
+      await c.waitForNotification('mcpServer/startupStatus/updated', (p) => p.name === 'stubborn' && p.status === 'failed');
+      await c.close();
+      expect(await eventually(() => !alive(pid))).toBe(true);
+      expect(await eventually(() => !alive(kid))).toBe(true);
+    } finally {
+      if (alive(kid)) process.kill(kid, 'SIGKILL');
+      rmrf(own);
+    }
+  });
 });
 
 describe('bad servers never stall a turn', () => {
@@ -353,6 +471,42 @@ describe('bad servers never stall a turn', () => {
     const pid = Number(marks(dir, 'endless.pids').at(-1));
     expect(await eventually(() => !alive(pid))).toBe(true);
   });
+
+  it('an HTTP server streaming an endless JSON body or SSE event fails at 64 MiB and its connection is closed', async () => {
+    for (const kind of ['json', 'sse']) {
+      let sent = 0;
+      let closed = false;
+      const chunk = Buffer.alloc(1024 * 1024, 0x78);
+      const srv = createServer((req, res) => {
+        req.resume();
+        res.writeHead(200, { 'content-type': kind === 'json' ? 'application/json' : 'text/event-stream' });
+        res.write(kind === 'json' ? '{"jsonrpc":"2.0","id":0,"result":"' : 'event: message\ndata: ');
+        const pump = (): void => {
+          while (!closed && sent < 1024 * 1024 * 1024) {
+            sent += chunk.length;
+            if (!res.write(chunk)) return void res.once('drain', pump);
+          }
+        };
+        res.on('close', () => (closed = true));
+        pump();
+      });
+      await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+      try {
+        const port = (srv.address() as AddressInfo).port;
+        // An SSE stream that fails leaves its request unanswered (the SDK only reports it): that one fails at startup_timeout_sec.
+        const t = await mcpThread(c, { [`endless_${kind}`]: { url: `http://127.0.0.1:${port}/mcp`, startup_timeout_sec: kind === 'json' ? 120 : 8 } });
+        expect(statusUpdates(c, t.threadId, `endless_${kind}`).at(-1)).toMatchObject({
+          status: 'failed',
+          error: kind === 'json' ? expect.stringMatching(/longer than 67108864 bytes/) : expect.any(String),
+        });
+        expect(await eventually(() => closed)).toBe(true);
+        expect(sent).toBeLessThan(512 * 1024 * 1024);
+      } finally {
+        srv.closeAllConnections();
+        srv.close();
+      }
+    }
+  }, 120_000);
 
   it('garbage on stdout is skipped', async () => {
     const t = await mcpThread(c, { noisy: stdioServer(dir, 'noisy', {}, 'garbage') });

@@ -21,6 +21,13 @@ const mark = (file, line) => {
   if (markDir) appendFileSync(join(markDir, file), `${line}\n`);
 };
 mark(`${name}.pids`, String(process.pid));
+// MCP_STUBBORN_KID=1: start a helper in the server's process group that ignores SIGTERM (its pid
+// goes to `<MCP_NAME>.kids`); the server itself dies on SIGTERM.
+if (process.env.MCP_STUBBORN_KID === '1') {
+  const { spawn } = await import('node:child_process');
+  const kid = spawn(process.execPath, ['-e', "process.on('SIGTERM', () => {}); setInterval(() => {}, 1 << 30)"], { stdio: 'ignore' });
+  mark(`${name}.kids`, String(kid.pid));
+}
 // MCP_LINGER=1: outlive the end of stdin (as some servers do), so only a kill ends it.
 if (process.env.MCP_LINGER === '1') setInterval(() => {}, 1 << 30);
 process.stderr.write(`mcp-test-server ${name} started (pid ${process.pid}, mode ${mode})\n`);
@@ -94,6 +101,30 @@ function build() {
   server.registerTool('big', { description: 'Returns 10 MB of text.', inputSchema: {}, annotations: { readOnlyHint: true } }, async () => ({
     content: [{ type: 'text', text: `BEGIN\n${'0123456789abcdef\n'.repeat((10 * 1024 * 1024) / 17)}END` }],
   }));
+  server.registerTool('spam', { description: 'Floods progress notifications, then answers.', inputSchema: {}, annotations: { readOnlyHint: true } }, async (_args, extra) => {
+    const token = extra._meta?.progressToken;
+    const filler = 'p'.repeat(4096);
+    for (let i = 1; token !== undefined && i <= 20000; i++) {
+      void extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: i, total: 20000, message: `step ${i} ${filler}` } });
+    }
+    return { content: [{ type: 'text', text: 'spammed' }] };
+  });
+  server.registerTool('ask_back', { description: 'Sends the client sampling, elicitation and roots requests.', inputSchema: {}, annotations: { readOnlyHint: true } }, async () => {
+    const out = [];
+    const tries = [
+      ['sampling', () => server.server.request({ method: 'sampling/createMessage', params: { messages: [{ role: 'user', content: { type: 'text', text: 'hi' } }], maxTokens: 5 } }, z.any(), { timeout: 5000 })],
+      ['elicitation', () => server.server.request({ method: 'elicitation/create', params: { message: 'password?', requestedSchema: { type: 'object', properties: {} } } }, z.any(), { timeout: 5000 })],
+      ['roots', () => server.server.request({ method: 'roots/list', params: {} }, z.any(), { timeout: 5000 })],
+    ];
+    for (const [what, f] of tries) {
+      try {
+        out.push(`${what}: answered ${JSON.stringify(await f())}`);
+      } catch (err) {
+        out.push(`${what}: refused ${err.code}`);
+      }
+    }
+    return { content: [{ type: 'text', text: out.join('\n') }] };
+  });
   server.registerTool('fails', { description: 'Reports an error result.', inputSchema: {}, annotations: { readOnlyHint: true } }, async () => ({
     content: [{ type: 'text', text: 'the thing is broken' }],
     isError: true,

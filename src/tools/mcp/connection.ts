@@ -2,7 +2,8 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { McpServerConfig } from '../../config/types.js';
 import type { Logger } from '../../util/logger.js';
-import { StdioServerTransport } from './stdio-transport.js';
+import { boundedFetch } from './http-fetch.js';
+import { MAX_MESSAGE_BYTES, StdioServerTransport } from './stdio-transport.js';
 
 /** Codex's defaults: 10 s to start (initialize + tools/list), 60 s per tool call. */
 export const DEFAULT_STARTUP_TIMEOUT_MS = 10_000;
@@ -216,7 +217,7 @@ export class McpServerConnection {
         if (!token) throw new Error(`the environment variable ${c.bearerTokenEnvVar} (bearer_token_env_var) is not set`);
         headers['Authorization'] = `Bearer ${token}`;
       }
-      return new s.StreamableHTTPClientTransport(new URL(c.url), { requestInit: { headers } });
+      return new s.StreamableHTTPClientTransport(new URL(c.url), { requestInit: { headers }, fetch: boundedFetch(MAX_MESSAGE_BYTES, `MCP server ${this.name}`) });
     }
     throw new Error('neither `command` (stdio) nor `url` (streamable HTTP) is configured');
   }

@@ -122,33 +122,60 @@ export function resultForModel(content: unknown[], structured: unknown, isError:
   return truncateForModel(text, { maxBytes: MODEL_OUTPUT_MAX_BYTES });
 }
 
+/** All content blocks kept in one item (serialised): the rest are counted, not kept. */
+export const ITEM_CONTENT_MAX_BYTES = 1024 * 1024;
+/** `_meta` kept in the item (serialised). */
+const ITEM_META_MAX_BYTES = 64 * 1024;
+
+/** The serialised length of a value, or null when it cannot be serialised (a cycle, nesting too deep for the stack). */
+function jsonLength(v: unknown): number | null {
+  try {
+    return JSON.stringify(v)?.length ?? 0;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * The result as kept in the item (sent to the client, stored in the rollout): content blocks as
  * the server sent them, with long text cut head and tail and large binary data replaced by a
- * description, so a 10 MB result never becomes a 10 MB notification.
+ * description, so a 10 MB result never becomes a 10 MB notification. Whatever else a server puts
+ * in (huge or deeply nested fields, thousands of blocks, a huge `_meta`) is described instead of
+ * kept: the item always serialises, within about {@link ITEM_CONTENT_MAX_BYTES}.
  */
 export function resultForItem(content: unknown[], structured: unknown, meta: unknown): McpToolCallResult {
-  const blocks = content.map((v) => {
+  const blocks: unknown[] = [];
+  let total = 0;
+  for (const [i, v] of content.entries()) {
     const b = asBlock(v);
-    if (!b) return v;
-    if (b['type'] === 'text' && typeof b['text'] === 'string' && b['text'].length > ITEM_TEXT_MAX_BYTES) {
-      return { ...b, text: truncateForModel(b['text'], { maxBytes: ITEM_TEXT_MAX_BYTES }) };
+    let kept: unknown = v;
+    if (b && b['type'] === 'text' && typeof b['text'] === 'string' && b['text'].length > ITEM_TEXT_MAX_BYTES) {
+      kept = { ...b, text: truncateForModel(b['text'], { maxBytes: ITEM_TEXT_MAX_BYTES }) };
+    } else if (b && (b['type'] === 'image' || b['type'] === 'audio') && typeof b['data'] === 'string' && b['data'].length > ITEM_DATA_MAX_BYTES) {
+      kept = { type: 'text', text: blockText(b) };
     }
-    if ((b['type'] === 'image' || b['type'] === 'audio') && typeof b['data'] === 'string' && b['data'].length > ITEM_DATA_MAX_BYTES) {
-      return { type: 'text', text: blockText(b) };
+    let size = jsonLength(kept);
+    if (size === null || size > ITEM_TEXT_MAX_BYTES + 4096) {
+      // Not serialisable, or large beyond its text (a huge resource or annotation): its text only.
+      const text = b ? blockText(b) : typeof v === 'string' ? v : '[content that is not JSON]';
+      kept = { type: 'text', text: truncateForModel(text, { maxBytes: ITEM_TEXT_MAX_BYTES }) };
+      size = jsonLength(kept) ?? 0;
     }
-    return b;
-  });
+    if (total + size > ITEM_CONTENT_MAX_BYTES) {
+      blocks.push({ type: 'text', text: `[${content.length - i} more content blocks not kept]` });
+      break;
+    }
+    total += size;
+    blocks.push(kept);
+  }
   const out: McpToolCallResult = { content: blocks };
   if (structured !== undefined) {
-    let size = 0;
-    try {
-      size = JSON.stringify(structured).length;
-    } catch {
-      size = Infinity;
-    }
+    const size = jsonLength(structured) ?? Infinity;
     out.structuredContent = size > ITEM_TEXT_MAX_BYTES ? { truncated: `structured content of ${size} bytes not kept` } : structured;
   }
-  if (meta !== undefined) out._meta = meta;
+  if (meta !== undefined) {
+    const size = jsonLength(meta) ?? Infinity;
+    out._meta = size > ITEM_META_MAX_BYTES ? { truncated: `_meta of ${size} bytes not kept` } : meta;
+  }
   return out;
 }

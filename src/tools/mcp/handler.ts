@@ -15,7 +15,70 @@ function parseArguments(input: string): Record<string, unknown> | string {
     return 'failed to parse function arguments: expected a JSON object';
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'failed to parse function arguments: expected a JSON object';
+  if (tooDeep(v, MAX_ARGUMENT_DEPTH)) return `function arguments nested too deep (more than ${MAX_ARGUMENT_DEPTH} levels): not run`;
   return v as Record<string, unknown>;
+}
+
+/** Deepest nesting of the model's arguments passed on: deeper ones cannot even be serialised (stack). */
+export const MAX_ARGUMENT_DEPTH = 64;
+
+/** Whether a parsed JSON value nests objects/arrays deeper than `max` (iterative: no stack). */
+function tooDeep(root: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[root, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
+
+/** Gap between two progress notifications of one call (a server may send thousands a second). */
+export const PROGRESS_INTERVAL_MS = 250;
+/** Longest progress message passed on (UTF-16 units). */
+export const MAX_PROGRESS_CHARS = 1024;
+
+/**
+ * Passes a server's progress messages on at most once per {@link PROGRESS_INTERVAL_MS}, the
+ * latest one, cut to {@link MAX_PROGRESS_CHARS}: a server flooding progress must not flood the
+ * client (notifications are not held back by a slow client, so they would pile up in memory).
+ */
+function throttledProgress(emit: (message: string) => void): { push: (message: string) => void; stop: () => void } {
+  let last = 0;
+  let pending: string | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  let stopped = false;
+  const cut = (m: string): string => {
+    if (m.length <= MAX_PROGRESS_CHARS) return m;
+    const end = /[\uD800-\uDBFF]/.test(m[MAX_PROGRESS_CHARS - 2] ?? '') ? MAX_PROGRESS_CHARS - 2 : MAX_PROGRESS_CHARS - 1;
+    return `${m.slice(0, end)}…`;
+  };
+  const flush = (): void => {
+    timer = null;
+    if (stopped || pending === null) return;
+    last = Date.now();
+    const m = pending;
+    pending = null;
+    emit(m);
+  };
+  return {
+    push: (message) => {
+      if (stopped) return;
+      pending = cut(message);
+      if (timer) return;
+      const wait = last + PROGRESS_INTERVAL_MS - Date.now();
+      if (wait <= 0) flush();
+      else timer = setTimeout(flush, wait);
+    },
+    stop: () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      timer = null;
+    },
+  };
 }
 
 /**
@@ -63,11 +126,11 @@ export function mcpToolHandler(name: string, conn: McpServerConnection, tool: Mc
       }
       if (ctx.signal.aborted) return fail('the call was cancelled (turn interrupted)');
       const started = Date.now();
+      const progress = ctx.mcpProgress ? throttledProgress((m) => ctx.mcpProgress!(call.callId, m)) : undefined;
       try {
-        const res = await conn.call(tool.name, args, {
-          signal: ctx.signal,
-          onProgress: ctx.mcpProgress ? (m) => ctx.mcpProgress!(call.callId, m) : undefined,
-        });
+        const res = await conn
+          .call(tool.name, args, { signal: ctx.signal, onProgress: progress?.push })
+          .finally(() => progress?.stop());
         const content = Array.isArray(res.content) ? res.content : [];
         const durationMs = Date.now() - started;
         const result = resultForItem(content, res.structuredContent, res._meta);

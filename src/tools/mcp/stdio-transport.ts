@@ -4,7 +4,7 @@ import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../../util/logger.js';
-import { killProcessGroup, registerProcessGroup, unregisterProcessGroup } from '../shell/process-group.js';
+import { killProcessGroup, processGroupAlive, registerProcessGroup, unregisterProcessGroup } from '../shell/process-group.js';
 
 /** The longest line (one JSON-RPC message) a server may write: a 10 MB tool result fits. */
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
@@ -131,7 +131,9 @@ export class StdioServerTransport implements Transport {
       });
       child.once('close', (code, signal) => {
         this.exitInfo = signal ? `killed by ${signal}` : `exit code ${code}`;
-        if (child.pid !== undefined) unregisterProcessGroup(child.pid);
+        // The group stays registered (daemon exit SIGKILLs it) while any member lives: a helper
+        // that ignores SIGTERM is killed by the escalation, or at exit if the daemon exits first.
+        if (child.pid !== undefined && !processGroupAlive(child.pid)) unregisterProcessGroup(child.pid);
         this.finish();
       });
       child.stdout!.on('data', (chunk: Buffer) => this.onStdout(chunk));
