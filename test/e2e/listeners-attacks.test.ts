@@ -29,7 +29,7 @@ beforeAll(async () => {
     '--auth-token-file', tokenFile,
     '--log-level', 'warn',
   ];
-  const env = { ...process.env, AGENTD_HOME: h.home, HOME: join(h.home, 'user-home'), AGENTD_STALLED_CLIENT_MS: '1500' };
+  const env = { ...process.env, AGENTD_HOME: h.home, HOME: join(h.home, 'user-home'), AGENTD_STALLED_CLIENT_MS: '1500', AGENTD_HANDSHAKE_TIMEOUT_MS: '1000' };
   daemon = DaemonClient.spawn({ args, env, cwd: h.workspace });
   const listening = await new Promise<string[]>((resolve, reject) => {
     let text = '';
@@ -124,5 +124,64 @@ describe('hostile clients on the listeners', () => {
     const other = (await b.request('thread/start', { cwd: h.workspace })).thread;
     h.mock.enqueue({ output: [{ type: 'text', text: 'y'.repeat(1 << 20), chunks: 512 }] });
     expect((await b.runTurn(other.id, 'again')).turn.status).toBe('completed');
+  }, 60_000);
+
+  it('refuses a websocket from a browser page (an Origin header), even with the token, and a token in the query string', async () => {
+    expect(await openWs({ authorization: `Bearer ${TOKEN}`, origin: 'http://127.0.0.1:8000' })).toBe(403);
+    expect(await openWs({ authorization: `Bearer ${TOKEN}`, origin: 'null' })).toBe(403);
+    expect(await openWs({ authorization: `Bearer ${TOKEN.slice(0, -1)}x` })).toBe(401);
+    const w = new WebSocket(`${wsAddr}/?token=${TOKEN}&access_token=${TOKEN}`);
+    const status = await new Promise((r) => w.once('unexpected-response', (_q, res) => r(res.statusCode)).once('open', () => r('open')));
+    expect(status).toBe(401);
+  });
+
+  it('closes a connection that never completes the websocket handshake', async () => {
+    const port = Number(new URL(wsAddr).port);
+    const idle = netConnect(port, '127.0.0.1');
+    const partial = netConnect(port, '127.0.0.1');
+    sockets.push(idle, partial);
+    partial.on('connect', () => partial.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n'));
+    const gone = (s: Socket) => new Promise<void>((r) => s.on('data', () => undefined).once('close', () => r()));
+    await Promise.all([gone(idle), gone(partial)]);
+    // An authenticated websocket is not cut by that timeout.
+    const c = await connect(wsAddr);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await c.request('thread/list', {})).data).toBeInstanceOf(Array);
+  });
+
+  it('reads a pretty-printed message (newlines between JSON tokens) as one request', async () => {
+    const w = (await openWs({ authorization: `Bearer ${TOKEN}` })) as WebSocket;
+    const reply = new Promise<string>((r) => w.once('message', (d) => r(String(d))));
+    w.send(JSON.stringify({ id: 7, method: 'initialize', params: { clientInfo: { name: 'pretty', version: '1' } } }, null, 2).replace(/\n/g, '\r\n'));
+    const m = JSON.parse(await reply) as { id: number; result?: unknown };
+    expect(m.id).toBe(7);
+    expect(m.result).toBeDefined();
+  });
+
+  it('stops reading a websocket client that sends requests without reading the answers, then answers each exactly once', async () => {
+    const w = (await openWs({ authorization: `Bearer ${TOKEN}` })) as WebSocket;
+    const answers = new Map<unknown, number>();
+    w.on('message', (d) => {
+      const m = JSON.parse(String(d)) as { id?: unknown };
+      answers.set(m.id, (answers.get(m.id) ?? 0) + 1);
+    });
+    w.send(JSON.stringify({ id: 0, method: 'initialize', params: { clientInfo: { name: 'flood', version: '1' } } }));
+    await new Promise<void>((r) => w.once('message', () => r()));
+    w.pause();
+    // Each unknown method is echoed in its error: about 200 KB out per 100 KB in.
+    const N = 400;
+    const name = 'x'.repeat(100_000);
+    for (let i = 1; i <= N; i++) w.send(JSON.stringify({ id: i, method: name + i }));
+    // The daemon's outgoing budget fills, it stops taking requests, and the rest stays with us.
+    // Waits until the daemon has taken nothing more for a second.
+    for (let last = -1, same = 0; same < 5; ) {
+      await new Promise((r) => setTimeout(r, 200));
+      same = w.bufferedAmount === last ? same + 1 : 0;
+      last = w.bufferedAmount;
+    }
+    expect(w.bufferedAmount).toBeGreaterThan(10_000_000);
+    w.resume();
+    while (answers.size < N + 1) await new Promise((r) => setTimeout(r, 50));
+    expect([...answers.values()].every((n) => n === 1)).toBe(true);
   }, 60_000);
 });
