@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as netConnect, type Socket } from 'node:net';
@@ -184,4 +184,32 @@ describe('hostile clients on the listeners', () => {
     while (answers.size < N + 1) await new Promise((r) => setTimeout(r, 50));
     expect([...answers.values()].every((n) => n === 1)).toBe(true);
   }, 60_000);
+
+  it("another client cannot answer a turn owner's approval by guessing its request id", async () => {
+    const a = await connect(unixAddr);
+    const { thread } = await a.request('thread/start', { cwd: h.workspace, approvalPolicy: 'untrusted', sandbox: 'workspace-write' });
+    const b = await rawUnix();
+    b.send({ id: 1, method: 'initialize', params: { clientInfo: { name: 'guesser', version: '1' } } });
+    await b.answer(1);
+    b.send({ id: 2, method: 'thread/resume', params: { threadId: thread.id } });
+    await b.answer(2);
+    h.mock.enqueue(
+      { output: [{ type: 'function_call', name: 'exec_command', arguments: { cmd: 'touch guessed.txt' }, callId: 'g1' }] },
+      { output: [{ type: 'text', text: 'declined' }] },
+    );
+    let guessed!: () => void;
+    const guessesSent = new Promise<void>((r) => (guessed = r));
+    a.onApproval(async () => {
+      // While A's approval is pending, B answers every id it could have.
+      for (const id of [...Array(64).keys(), ...[...Array(64).keys()].map(String)]) b.send({ id, result: { decision: 'accept' } });
+      b.send({ id: 99, method: 'thread/list', params: {} });
+      await b.answer(99);
+      guessed();
+      return { decision: 'decline' };
+    });
+    const done = await a.runTurn(thread.id, 'guess');
+    await guessesSent;
+    expect(done.turn.status).toBe('completed');
+    expect(existsSync(join(h.workspace, 'guessed.txt'))).toBe(false);
+  });
 });
