@@ -36,7 +36,7 @@ export async function startAppServer(opts: AppServerOptions): Promise<void> {
   const listening = (opts.listen?.length ?? 0) > 0;
   const rpc = listening ? null : new RpcServer({ input: opts.input, output: opts.output, logger });
   // With listeners, producers wait while any connection's output budget is full.
-  const connectionFlows = listening ? new CompositeFlow() : null;
+  const connectionFlows = listening ? new CompositeFlow(stalledClientMs()) : null;
   const { config, warnings, store, threads, skills, commandEnv } = createCore({
     overrides: opts.overrides,
     logger,
@@ -113,7 +113,13 @@ async function serveListeners(
     logger,
     serve: (input, output, label) => {
       const rpc = new RpcServer({ input, output, logger });
-      const removeFlow = flows.add(rpc.flow);
+      // A client that stops reading while output waits for it is dropped after a while (its
+      // approvals move to another subscriber) rather than holding every thread back for ever.
+      const removeFlow = flows.add(rpc.flow, () => {
+        logger.warn({ transport: label }, 'client stopped reading its output; disconnecting it');
+        output.destroy();
+        input.destroy();
+      });
       rpc.onClose(() => {
         removeFlow();
         output.destroy();
@@ -140,4 +146,10 @@ async function serveListeners(
   process.once('SIGINT', () => void stop());
   injectTestFaults(process.env.AGENTD_TEST_FAULTS, logger);
   opts.onListening?.(listeners.addresses);
+}
+
+/** How long a listener client may leave its full output unread while producers wait (default 30 s). */
+function stalledClientMs(): number {
+  const v = Number(process.env.AGENTD_STALLED_CLIENT_MS);
+  return Number.isFinite(v) && v > 0 ? v : 30_000;
 }

@@ -2,13 +2,15 @@
  * `agentd app-server --listen unix:PATH | ws://HOST:PORT`: serves the app-server protocol to
  * several clients at once. A unix socket carries NDJSON (one JSON object per line) and is
  * created 0600; a websocket carries one JSON object per text message and requires
- * `Authorization: Bearer <token>` with the token of `--auth-token-file`. Only the named address
- * is bound (use 127.0.0.1 or a unix socket to stay on this machine).
+ * `Authorization: Bearer <token>` with the token of `--auth-token-file`. A websocket upgrade
+ * carrying an `Origin` header (every browser sends one) is refused: a web page the user visits
+ * must not reach the daemon. Only the named address is bound (use 127.0.0.1 or a unix socket to
+ * stay on this machine).
  */
 import { timingSafeEqual } from 'node:crypto';
-import { chmodSync, lstatSync, readFileSync, unlinkSync } from 'node:fs';
+import { lstatSync, readFileSync, unlinkSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { connect, createServer as createNetServer, type Server as NetServer } from 'node:net';
+import { connect, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ConfigError } from './config/types.js';
@@ -69,11 +71,18 @@ function tokenMatches(header: string | undefined, token: Buffer): boolean {
   return given.length === token.length && timingSafeEqual(given, token);
 }
 
-/** A websocket as a byte stream of NDJSON lines: each text message in is a line, each line out a message. */
+/**
+ * A websocket as a byte stream of NDJSON lines: each text message in is a line, each line out a
+ * message. Reading follows the stream's backpressure: while the RPC server holds its input (its
+ * answers are not being read), the websocket stops reading too, so a client that only writes
+ * fills its own buffers, not the daemon's memory.
+ */
 function wsStream(ws: WebSocket): Duplex {
   let partial = '';
   const stream = new Duplex({
-    read() {},
+    read() {
+      if (ws.isPaused) ws.resume();
+    },
     write(chunk: Buffer | string, _enc, cb) {
       partial += chunk.toString();
       const lines = partial.split('\n');
@@ -94,8 +103,11 @@ function wsStream(ws: WebSocket): Duplex {
   });
   ws.on('message', (data, isBinary) => {
     if (isBinary) return;
-    const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
-    stream.push(Buffer.concat([buf, Buffer.from('\n')]));
+    const line = Buffer.concat([...(Array.isArray(data) ? data : [Buffer.from(data as ArrayBuffer)]), Buffer.from('\n')]);
+    // One message is one JSON value: a raw line break in it can only be whitespace between
+    // tokens (a pretty-printing client), never part of a string, so it becomes a space.
+    for (let i = 0; i < line.length - 1; i++) if (line[i] === 0x0a || line[i] === 0x0d) line[i] = 0x20;
+    if (!stream.push(line)) ws.pause();
   });
   ws.on('close', () => stream.push(null));
   ws.on('error', () => undefined);
@@ -123,7 +135,17 @@ async function clearStaleSocket(path: string): Promise<void> {
   unlinkSync(path);
 }
 
+/** Most websocket connections at once (authenticated or not); more are refused at accept. */
+const MAX_WS_CONNECTIONS = 256;
+
+/** How long a websocket connection may take to complete its handshake (default 10 s). */
+function handshakeTimeoutMs(): number {
+  const v = Number(process.env.AGENTD_HANDSHAKE_TIMEOUT_MS);
+  return Number.isFinite(v) && v > 0 ? v : 10_000;
+}
+
 export async function startListeners(opts: ListenersOptions): Promise<Listeners> {
+  const handshakeMs = handshakeTimeoutMs();
   const specs = opts.listen.map(parseListen);
   const token = specs.some((s) => s.kind === 'ws') ? readToken(opts.authTokenFile) : null;
   const servers: (NetServer | HttpServer)[] = [];
@@ -151,7 +173,12 @@ export async function startListeners(opts: ListenersOptions): Promise<Listeners>
       } finally {
         process.umask(umask);
       }
-      chmodSync(spec.path, 0o600);
+      // Checked, not chmod-ed: chmod follows a symlink put in the socket's place meanwhile.
+      const st = lstatSync(spec.path);
+      if (!st.isSocket() || (st.mode & 0o777) !== 0o600) {
+        server.close();
+        throw new ConfigError(`--listen unix:${spec.path}: the socket was not created owner-only (0600)`);
+      }
       servers.push(server);
       addresses.push(`unix:${spec.path}`);
     } else {
@@ -159,12 +186,24 @@ export async function startListeners(opts: ListenersOptions): Promise<Listeners>
       const server = createHttpServer((_req, res) => {
         res.writeHead(426, { 'content-type': 'text/plain' }).end('agentd: websocket only\n');
       });
+      // Unauthenticated connections must not pile up: the handshake has a deadline, and the
+      // number of connections a cap (file descriptors are shared with the threads' work).
+      server.maxConnections = MAX_WS_CONNECTIONS;
+      server.headersTimeout = handshakeMs;
+      server.requestTimeout = handshakeMs;
+      server.on('connection', (socket) => socket.setTimeout(handshakeMs, () => socket.destroy()));
       server.on('upgrade', (req, socket, head) => {
+        if (req.headers.origin !== undefined) {
+          opts.logger.warn({ remote: req.socket.remoteAddress, origin: req.headers.origin }, 'websocket client refused: sent from a browser page (Origin header)');
+          socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+          return;
+        }
         if (!tokenMatches(req.headers.authorization, token!)) {
           opts.logger.warn({ remote: req.socket.remoteAddress }, 'websocket client refused: missing or wrong token');
           socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
           return;
         }
+        (socket as Socket).setTimeout(0);
         wss.handleUpgrade(req, socket, head, (ws) => {
           const stream = wsStream(ws);
           track(stream);

@@ -52,4 +52,20 @@ describe('CompositeFlow (several connections)', () => {
     remove();
     expect(await settled(wait)).toBe(true);
   });
+
+  it('reports a connection that stays full for stallMs while producers wait, and not one that drains in time', async () => {
+    const flow = new CompositeFlow(40);
+    const stalled = gate(false);
+    const slow = gate(false);
+    const reported: string[] = [];
+    const removeStalled = flow.add(stalled, () => {
+      reported.push('stalled');
+      removeStalled();
+    });
+    flow.add(slow, () => reported.push('slow'));
+    const wait = flow.whenReady();
+    setTimeout(() => slow.set(true), 10);
+    await wait;
+    expect(reported).toEqual(['stalled']);
+  });
 });
