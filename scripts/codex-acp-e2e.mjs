@@ -163,7 +163,7 @@ function responder(req) {
     if (done > 0) return say('Slept.');
     return {
       usage,
-      output: [{ type: 'function_call', name: 'exec_command', callId: `call_sleep_${++callSeq}`, arguments: { cmd: 'sleep 60', yield_time_ms: 120000 } }],
+      output: [{ type: 'function_call', name: 'exec_command', callId: `call_sleep_${++callSeq}`, arguments: { cmd: 'sleep 59.871', yield_time_ms: 120000 } }],
     };
   }
   if (text.includes('e2e:hang')) {
@@ -393,6 +393,14 @@ function waitExit(child, ms) {
 const withTimeout = (p, ms = STEP_TIMEOUT_MS, what = 'request') =>
   Promise.race([p, new Promise((_, rej) => setTimeout(() => rej(new Error(`${what} timed out after ${ms} ms`)), ms))]);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** Resolves once `check()` is true (checked every 50 ms), rejects after `ms`. */
+async function pollUntil(check, ms, what) {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Steps
@@ -655,12 +663,15 @@ async function main() {
     const p = A.agent.request('session/prompt', { sessionId: S1, prompt: [{ type: 'text', text: 'e2e:sleep a while' }] });
     p.catch(() => {});
     await A.waitFor((ev) => ev.type === 'update' && ev.params.sessionId === S1 && /tool_call/.test(ev.params.update.sessionUpdate), 15000);
-    await sleep(500);
+    // The command's own marker (no other test runs it): cancel once it runs, then it must go.
+    const sleepers = () => execFileSync('sh', ['-c', "pgrep -f '^sleep 59[.]871$' || true"]).toString().trim();
+    await pollUntil(() => sleepers() !== '', 15000, 'the command to start');
     await A.agent.notify('session/cancel', { sessionId: S1 });
     const res = await withTimeout(p, 15000, 'prompt after cancel');
     assert(res.stopReason === 'cancelled', `stopReason ${res.stopReason}`);
-    const alive = execFileSync('sh', ['-c', "pgrep -f '^sleep 60$' || true"]).toString().trim();
-    assert(!alive, `sleep 60 still running: pids ${alive}`);
+    // Killing the process group may land just after the answer: wait for it, bounded.
+    const gone = await pollUntil(() => sleepers() === '', 10000, 'the command to be killed').then(() => true, () => false);
+    assert(gone, `sleep 59.871 still running: pids ${sleepers()}`);
     return `stopReason=${res.stopReason}`;
   });
 

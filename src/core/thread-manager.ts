@@ -94,6 +94,11 @@ export interface ThreadOverrides {
    * daemon's config; the explicit overrides above win over them.
    */
   config?: Record<string, unknown> | null;
+  /**
+   * Top-level keys of `config` that replace the thread's stored value instead of merging over it
+   * (the ACP face's `mcp_servers`: an editor's session/load lists every server it has now).
+   */
+  configReplaces?: string[];
 }
 
 /** A thread's metadata plus whether it lives only in memory. */
@@ -204,17 +209,25 @@ export class ThreadManager {
    * over `storedLayer` (what the thread had). Null when there is neither. Only the keys of
    * `input` count as set anew (they win over stored settings). A bad value is `invalid_input`.
    */
-  private threadConfigFor(input: Record<string, unknown> | null | undefined, cwd: string, storedLayer?: Record<string, unknown> | null): ThreadConfig | null {
+  private threadConfigFor(
+    input: Record<string, unknown> | null | undefined,
+    cwd: string,
+    storedLayer?: Record<string, unknown> | null,
+    replaces: readonly string[] = [],
+  ): ThreadConfig | null {
     if (!input && !storedLayer) return null;
     try {
       const fresh = input ? normalizeThreadLayer(input, cwd) : {};
       const stored = storedLayer ? structuredClone(storedLayer) : null;
-      // A client that names its MCP servers names all of them: its table replaces the stored one
-      // (an editor's session/load lists the servers it has now, not the ones it had).
-      if (stored && Object.hasOwn(fresh, 'mcp_servers')) delete stored['mcp_servers'];
+      for (const key of replaces) {
+        if (stored && Object.hasOwn(fresh, key)) delete stored[key];
+      }
       const layer = stored ? mergeTables(stored, fresh) : fresh;
-      const servers = layer['mcp_servers'];
-      if (servers && typeof servers === 'object' && Object.keys(servers).length === 0) delete layer['mcp_servers'];
+      // A replacing key given as an empty table sets nothing: the thread simply has none of its own.
+      for (const key of replaces) {
+        const v = layer[key];
+        if (v && typeof v === 'object' && Object.keys(v).length === 0) delete layer[key];
+      }
       const thread = threadConfigFromLayer(this.deps.config, layer);
       for (const w of thread.warnings) this.deps.logger.warn({ source: 'params.config' }, w.summary);
       return { ...thread, keys: layerKeys(fresh, thread.config) };
@@ -282,7 +295,7 @@ export class ThreadManager {
     const storedThread = this.threadConfigFor(null, storedCwd, storedLayer);
     const base = this.resolveSettings({ ...(storedSettings as ThreadOverrides), cwd: storedCwd }, undefined, storedThread);
     const cwd = overrides.cwd ? resolve(overrides.cwd) : base.cwd;
-    const thread = overrides.config ? this.threadConfigFor(overrides.config, cwd, storedLayer) : storedThread;
+    const thread = overrides.config ? this.threadConfigFor(overrides.config, cwd, storedLayer, overrides.configReplaces) : storedThread;
     const settings = this.resolveSettings(overrides, base, thread);
     const again = this.sessions.get(id);
     if (again) return again;

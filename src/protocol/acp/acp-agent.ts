@@ -178,7 +178,7 @@ export class AcpFace {
     let s: OpenSession;
     if (already) s = already;
     else {
-      const { session, record } = await threads.resume(p.sessionId, { cwd: p.cwd, ...(mcp ? { config: mcp } : {}) });
+      const { session, record } = await threads.resume(p.sessionId, { cwd: p.cwd, config: mcp, configReplaces: ['mcp_servers'] });
       const settings = session.settings();
       if (dirs.length > 0 && settings.sandboxPolicy.type === 'workspaceWrite') session.updateSettings({ sandboxPolicy: withRoots(settings.sandboxPolicy, dirs) });
       s = this.attach(session, record, dirs);
