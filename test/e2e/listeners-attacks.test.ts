@@ -10,14 +10,13 @@ import { createHarness, mockConfig, type Harness } from '../support/harness.js';
 
 const TOKEN = 'attack-token-0123456789abcdef';
 let h: Harness;
-let daemon: DaemonClient;
 let unixAddr: string;
 let wsAddr: string;
 const clients: AgentdClient[] = [];
 const sockets: (Socket | WebSocket)[] = [];
 
-beforeAll(async () => {
-  h = await createHarness();
+/** Spawns a listening daemon (unix socket and websocket) with these extra environment variables. */
+async function spawnListening(extraEnv: Record<string, string>): Promise<{ daemon: DaemonClient; unixAddr: string; wsAddr: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'agentd-listen-attack-'));
   const tokenFile = join(dir, 'token');
   writeFileSync(tokenFile, TOKEN + '\n', { mode: 0o600 });
@@ -29,24 +28,31 @@ beforeAll(async () => {
     '--auth-token-file', tokenFile,
     '--log-level', 'warn',
   ];
-  const env = { ...process.env, AGENTD_HOME: h.home, HOME: join(h.home, 'user-home'), AGENTD_STALLED_CLIENT_MS: '1500', AGENTD_HANDSHAKE_TIMEOUT_MS: '1000' };
-  daemon = DaemonClient.spawn({ args, env, cwd: h.workspace });
+  const env = { ...process.env, AGENTD_HOME: h.home, HOME: join(h.home, 'user-home'), ...extraEnv };
+  const d = DaemonClient.spawn({ args, env, cwd: h.workspace });
+  daemons.push(d);
   const listening = await new Promise<string[]>((resolve, reject) => {
     let text = '';
-    daemon.child.stderr!.on('data', (t: string) => {
+    d.child.stderr!.on('data', (t: string) => {
       text += t;
       const found = [...text.matchAll(/agentd: listening on (\S+)/g)].map((m) => m[1]!);
       if (found.length === 2) resolve(found);
     });
-    void daemon.exited().then(() => reject(new Error(`daemon exited: ${text}`)));
+    void d.exited().then(() => reject(new Error(`daemon exited: ${text}`)));
   });
-  unixAddr = listening.find((a) => a.startsWith('unix:'))!;
-  wsAddr = listening.find((a) => a.startsWith('ws:'))!;
+  return { daemon: d, unixAddr: listening.find((a) => a.startsWith('unix:'))!, wsAddr: listening.find((a) => a.startsWith('ws:'))! };
+}
+
+const daemons: DaemonClient[] = [];
+beforeAll(async () => {
+  h = await createHarness();
+  // Short limits, so the stalled-client and handshake tests take seconds.
+  ({ unixAddr, wsAddr } = await spawnListening({ AGENTD_STALLED_CLIENT_MS: '1500', AGENTD_HANDSHAKE_TIMEOUT_MS: '1000' }));
 });
 afterAll(async () => {
   for (const s of sockets) (s instanceof WebSocket ? s.terminate() : s.destroy());
   await Promise.all(clients.map((c) => c.close(1000).catch(() => undefined)));
-  await daemon.kill('SIGTERM');
+  await Promise.all(daemons.map((d) => d.kill('SIGTERM')));
   await h.cleanup();
 });
 
@@ -58,9 +64,9 @@ async function connect(addr: string): Promise<AgentdClient> {
 }
 
 /** Opens a websocket with these headers: the open socket, or the HTTP status that refused it. */
-function openWs(headers: Record<string, string>): Promise<WebSocket | number> {
+function openWs(headers: Record<string, string>, addr = wsAddr): Promise<WebSocket | number> {
   return new Promise((resolve, reject) => {
-    const w = new WebSocket(wsAddr, { headers });
+    const w = new WebSocket(addr, { headers });
     w.once('open', () => {
       sockets.push(w);
       resolve(w);
@@ -159,7 +165,10 @@ describe('hostile clients on the listeners', () => {
   });
 
   it('stops reading a websocket client that sends requests without reading the answers, then answers each exactly once', async () => {
-    const w = (await openWs({ authorization: `Bearer ${TOKEN}` })) as WebSocket;
+    // A daemon of its own with the default stall limit: this client stalls on purpose, and the
+    // shared daemon's short limit would drop it before the assertions (sooner on a loaded machine).
+    const own = await spawnListening({});
+    const w = (await openWs({ authorization: `Bearer ${TOKEN}` }, own.wsAddr)) as WebSocket;
     const answers = new Map<unknown, number>();
     w.on('message', (d) => {
       const m = JSON.parse(String(d)) as { id?: unknown };
