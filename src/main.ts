@@ -162,11 +162,7 @@ async function main(): Promise<void> {
           version: packageVersion(),
         });
       } catch (err) {
-        if (err instanceof ConfigError) {
-          process.stderr.write(`agentd: configuration error: ${err.message}\n`);
-          process.exit(78);
-        }
-        throw err;
+        exitOnConfigError(err);
       }
       return;
     }
@@ -199,11 +195,7 @@ async function main(): Promise<void> {
             },
           });
         } catch (err) {
-          if (err instanceof ConfigError) {
-            process.stderr.write(`agentd: configuration error: ${err.message}\n`);
-            process.exit(78);
-          }
-          throw err;
+          exitOnConfigError(err);
         }
         return;
       }
@@ -224,14 +216,19 @@ async function main(): Promise<void> {
         // The first-line reader paused the input; the server is listening now.
         early.input.resume();
       } catch (err) {
-        if (err instanceof ConfigError) {
-          process.stderr.write(`agentd: configuration error: ${err.message}\n`);
-          process.exit(78);
-        }
-        throw err;
+        exitOnConfigError(err);
       }
     }
   }
+}
+
+/** A configuration the daemon cannot use ends it with exit code 78 (EX_CONFIG) and the reason; anything else is rethrown. */
+function exitOnConfigError(err: unknown): never {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`agentd: configuration error: ${err.message}\n`);
+    process.exit(78);
+  }
+  throw err;
 }
 
 main().catch((err) => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { TurnItem } from '../core/items.js';
 import { mkdirPrivate, PRIVATE_FILE_MODE } from './private-files.js';
 import { droppedTurns, reconstructThread } from './reconstruct.js';
-import { parseRolloutLine, parseRolloutText } from './rollout-reader.js';
+import { parseRolloutLine, parseRolloutText, readRangeFd } from './rollout-reader.js';
 import type { RolloutLine } from './types.js';
 
 /** The directory (under the home) of the history indexes, one file per thread. */
@@ -169,17 +169,6 @@ function readRange(path: string, start: number, end: number): Buffer {
   } finally {
     closeSync(fd);
   }
-}
-
-function readRangeFd(fd: number, start: number, end: number): Buffer {
-  const buf = Buffer.allocUnsafe(Math.max(0, end - start));
-  let off = 0;
-  while (off < buf.length) {
-    const n = readSync(fd, buf, off, buf.length - off, start + off);
-    if (n === 0) break;
-    off += n;
-  }
-  return buf.subarray(0, off);
 }
 
 /** Whether the rollout still holds, in its first `data.size` bytes, what the index was built from. */

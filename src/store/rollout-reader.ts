@@ -269,17 +269,22 @@ export class LazyResponseItemLine {
 function readRange(path: string, start: number, end: number): Buffer {
   const fd = openSync(path, 'r');
   try {
-    const buf = Buffer.allocUnsafe(Math.max(0, end - start));
-    let off = 0;
-    while (off < buf.length) {
-      const n = readSync(fd, buf, off, buf.length - off, start + off);
-      if (n === 0) break;
-      off += n;
-    }
-    return buf.subarray(0, off);
+    return readRangeFd(fd, start, end);
   } finally {
     closeSync(fd);
   }
+}
+
+/** Reads bytes `[start, end)` of an open file (fewer at its end). */
+export function readRangeFd(fd: number, start: number, end: number): Buffer {
+  const buf = Buffer.allocUnsafe(Math.max(0, end - start));
+  let off = 0;
+  while (off < buf.length) {
+    const n = readSync(fd, buf, off, buf.length - off, start + off);
+    if (n === 0) break;
+    off += n;
+  }
+  return buf.subarray(0, off);
 }
 
 /** The item of a `response_item` line, or null when the line turned out corrupt. */
