@@ -82,7 +82,14 @@ export async function* streamWithRetries(
       const out: ModelEvent[] = [];
       let completed = false;
       stream: for await (const batch of readSseBatches(body.stream, { idleTimeoutMs: settings.streamIdleTimeoutMs })) {
-        for (const ev of batch) decoder.push(ev, out);
+        // An event that ends the stream with an error (`response.incomplete`, `response.failed`)
+        // still lets the events before it in the same batch out first (the text streamed so far).
+        let batchError: unknown = null;
+        try {
+          for (const ev of batch) decoder.push(ev, out);
+        } catch (err) {
+          batchError = err;
+        }
         for (let i = 0; i < out.length; i++) {
           // Events already buffered when the signal fired must not leak out after the abort.
           if (signal.aborted) throw abortedError();
@@ -94,6 +101,7 @@ export async function* streamWithRetries(
           }
         }
         out.length = 0;
+        if (batchError) throw batchError;
       }
       if (completed) return;
       out.length = 0;
