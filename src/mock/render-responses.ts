@@ -123,10 +123,12 @@ export function renderResponses(turn: MockTurn, ctx: RenderContext): RenderedStr
   });
 
   const u = ctx.usage;
-  emit('response.completed', {
+  const incomplete = turn.fault && 'incomplete' in turn.fault ? turn.fault.incomplete : null;
+  emit(incomplete ? 'response.incomplete' : 'response.completed', {
     response: {
       ...response,
-      status: 'completed',
+      status: incomplete ? 'incomplete' : 'completed',
+      ...(incomplete ? { incomplete_details: { reason: incomplete } } : {}),
       output: items,
       usage: {
         input_tokens: u.inputTokens,

@@ -25,7 +25,9 @@ export type MockFault =
    */
   | { hang: true }
   /** Fail inside the stream: Responses `response.failed`, chat an `error` chunk. */
-  | { failedEvent: { code: string; message: string } };
+  | { failedEvent: { code: string; message: string } }
+  /** Responses only: stream the output, then end with `response.incomplete` for this reason. */
+  | { incomplete: 'max_output_tokens' | 'content_filter' };
 
 /** What the mock answers to one model request. The same turn renders in both wire formats. */
 export interface MockTurn {

@@ -124,7 +124,8 @@ function decodeResponsesEvent(ev: SseEvent, out: ModelEvent[]): void {
       throw classifyStreamError(str(data.code ?? data.error?.code), str(data.message ?? data.error?.message) ?? '');
     case 'response.incomplete': {
       const reason = str(data.response?.incomplete_details?.reason) ?? 'unknown';
-      throw new ModelError('other', `incomplete response returned, reason: ${reason}`);
+      const kind = reason === 'max_output_tokens' ? 'max_output_tokens' : reason === 'content_filter' ? 'content_filter' : 'other';
+      throw new ModelError(kind, `incomplete response returned, reason: ${reason}`);
     }
     default:
       break;

@@ -103,6 +103,10 @@ export type ModelErrorKind =
   | 'stream_disconnected'
   | 'stream_idle_timeout'
   | 'usage_limit'
+  /** The response stopped at the output token limit (Responses `response.incomplete`, reason `max_output_tokens`). */
+  | 'max_output_tokens'
+  /** The provider's content filter stopped the response (reason `content_filter`). */
+  | 'content_filter'
   | 'other';
 
 export class ModelError extends Error {

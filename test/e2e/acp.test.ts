@@ -193,6 +193,22 @@ describe('acp: prompts', () => {
     h.mock.enqueue({ fault: { status: 400, body: { error: { message: 'bad request from the mock' } } } });
     await expect(prompt(p, sessionId, 'fail please')).rejects.toMatchObject({ code: -32603 });
   });
+
+  it('a response cut at the output token limit answers max_tokens; one the content filter stopped answers refusal', async () => {
+    const p = await open();
+    const { sessionId } = await newSession(p);
+    h.mock.enqueue(
+      { output: [{ type: 'text', text: 'a long answer that', chunks: 2 }], fault: { incomplete: 'max_output_tokens' } },
+      { output: [{ type: 'text', text: 'I will not' }], fault: { incomplete: 'content_filter' } },
+    );
+    expect((await prompt(p, sessionId, 'write a lot')).stopReason).toBe('max_tokens');
+    // What was streamed before the limit stays shown.
+    expect(transcript(p.updatesOf(sessionId)).some((e) => e.type === 'agent_message_chunk' && e.text.includes('a long answer that'))).toBe(true);
+    expect((await prompt(p, sessionId, 'something filtered')).stopReason).toBe('refusal');
+    // The session goes on.
+    h.mock.enqueue(DONE_TURN);
+    expect((await prompt(p, sessionId, 'and now')).stopReason).toBe('end_turn');
+  });
 });
 
 describe('acp: durable sessions', () => {

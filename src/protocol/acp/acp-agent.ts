@@ -673,11 +673,15 @@ function permissionDecision(outcome: acp.RequestPermissionOutcome): ApprovalDeci
 
 /**
  * The stop reason of a finished prompt turn: completed is `end_turn`, interrupted (or cancelled by
- * the client) is `cancelled`; a failed turn is a JSON-RPC error with the turn's message.
+ * the client) is `cancelled`; a response cut at the output token limit is `max_tokens`, and one the
+ * provider's content filter stopped is `refusal` (what was streamed before stays shown); any other
+ * failure is a JSON-RPC error with the turn's message.
  */
 function stopReason(turn: TurnInfo, cancelled: boolean): acp.StopReason {
   if (cancelled || turn.status === 'interrupted') return 'cancelled';
   if (turn.status === 'completed') return 'end_turn';
+  if (turn.error?.kind === 'max_output_tokens') return 'max_tokens';
+  if (turn.error?.kind === 'content_filter') return 'refusal';
   const error = turn.error ?? { message: 'the turn failed', kind: 'other' };
   throw new acp.RequestError(-32603, error.message, { kind: error.kind, ...(error.httpStatus ? { httpStatus: error.httpStatus } : {}) });
 }
