@@ -223,8 +223,9 @@ function tee(from, to, dir, onEnd, rewrite) {
     const out = rewrite ? (rewrite(msg, l) ?? l) : l;
     to.write(out + '\\n');
   };
+  from.setEncoding('utf8'); // a character split between chunks stays whole
   from.on('data', (d) => {
-    buf += d.toString('utf8');
+    buf += d;
     let i;
     while ((i = buf.indexOf('\\n')) >= 0) { const l = buf.slice(0, i); buf = buf.slice(i + 1); one(l); }
   });
@@ -276,7 +277,17 @@ chmodSync(CODEX_PATH, 0o755);
 // ---------------------------------------------------------------------------------------------
 // Trace helpers
 function traceLines() {
-  return readFileSync(TRACE, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  // The tee processes append while we read: a last line still being written is not there yet.
+  const out = [];
+  for (const l of readFileSync(TRACE, 'utf8').split('\n')) {
+    if (!l) continue;
+    try {
+      out.push(JSON.parse(l));
+    } catch {
+      // a torn tail
+    }
+  }
+  return out;
 }
 /** App-server requests in trace[from..] that got an error answer, paired with the answer. */
 function appServerErrors(from) {
