@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import * as acp from '@agentclientprotocol/sdk';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Harness } from '../support/harness.js';
-import { acpSuite, transcript, type AcpProcess } from '../support/acp.js';
+import { acpSuite, FULL, UNTRUSTED, transcript, type AcpProcess } from '../support/acp.js';
 import { DONE_TURN, execCall, isAlive, outsideDir, patchCall, patchText, pidsWithMarker, rand, rmrf, toolOutputs } from '../support/tool-turns.js';
 
 let h: Harness;
@@ -19,8 +19,6 @@ const open = suite.open;
 const newSession = (p: AcpProcess, extra: Partial<acp.NewSessionRequest> = {}) => suite.newSession(p, extra);
 const prompt = suite.prompt;
 
-const UNTRUSTED = ['approval_policy="untrusted"', 'sandbox_mode="workspace-write"'];
-const FULL = ['approval_policy="never"', 'sandbox_mode="danger-full-access"'];
 
 describe('acp: tool calls and permissions', () => {
   it('a command asks with allow/reject options; allow runs it, reject does not', async () => {

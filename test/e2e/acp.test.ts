@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import * as acp from '@agentclientprotocol/sdk';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Harness } from '../support/harness.js';
-import { acpSuite, spawnAcp, transcript, type AcpProcess } from '../support/acp.js';
+import { acpSuite, FULL, UNTRUSTED, spawnAcp, transcript, type AcpProcess } from '../support/acp.js';
 import { DONE_TURN, execCall, patchCall, patchText, rand } from '../support/tool-turns.js';
 
 let h: Harness;
@@ -20,8 +20,6 @@ const open = suite.open;
 const newSession = (p: AcpProcess, extra: Partial<acp.NewSessionRequest> = {}) => suite.newSession(p, extra);
 const prompt = suite.prompt;
 
-const UNTRUSTED = ['approval_policy="untrusted"', 'sandbox_mode="workspace-write"'];
-const FULL = ['approval_policy="never"', 'sandbox_mode="danger-full-access"'];
 
 /** The first file under `dir` (recursively) whose path satisfies `pred`. */
 function findFile(dir: string, pred: (path: string) => boolean): string | null {

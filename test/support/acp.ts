@@ -32,6 +32,10 @@ function validatorFor(def: string): ValidateFunction {
   return v;
 }
 
+/** Config presets the ACP tests run under: asks before anything untrusted (sandboxed), or never asks with full access. */
+export const UNTRUSTED = ['approval_policy="untrusted"', 'sandbox_mode="workspace-write"'];
+export const FULL = ['approval_policy="never"', 'sandbox_mode="danger-full-access"'];
+
 const RESPONSE_DEFS: Record<string, string> = {
   initialize: 'InitializeResponse',
   authenticate: 'AuthenticateResponse',
